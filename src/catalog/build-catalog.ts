@@ -1,0 +1,54 @@
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "../log/logger.js";
+import { isJsonSchemaObject } from "./json-schema.js";
+import { OperationIdAllocator } from "./operation-id.js";
+import type { Catalog, ToolRoute } from "./tool-route.js";
+import { ValidatorFactory } from "./validator.js";
+
+export interface CatalogOptions {
+  /** Prefix of every operationId ("github" gives "github_create_issue"); "" in single-server mode. */
+  operationIdPrefix: string;
+  logger: Logger;
+}
+
+/** Turns a server's tool list into routes, compiling each validator once. */
+export function buildCatalog(tools: readonly Tool[], options: CatalogOptions): Catalog {
+  const ids = new OperationIdAllocator();
+  const validators = new ValidatorFactory((schema, error) =>
+    options.logger.warn(
+      { err: error },
+      "a tool's input schema could not be compiled; its calls are validated by the upstream only",
+    ),
+  );
+  const byName = new Map<string, ToolRoute>();
+  for (const tool of tools) {
+    if (byName.has(tool.name)) {
+      options.logger.warn({ tool: tool.name }, "the upstream lists this tool twice; serving the first");
+      continue;
+    }
+    const inputSchema = isJsonSchemaObject(tool.inputSchema) ? tool.inputSchema : { type: "object" };
+    const outputSchema = isJsonSchemaObject(tool.outputSchema) ? tool.outputSchema : undefined;
+    const summary = tool.title ?? tool.annotations?.title ?? titleCase(tool.name);
+    byName.set(tool.name, {
+      toolName: tool.name,
+      path: `/${encodeURIComponent(tool.name)}`,
+      operationId: ids.allocate(options.operationIdPrefix ? `${options.operationIdPrefix}_${tool.name}` : tool.name),
+      summary,
+      description: tool.description?.trim() || summary,
+      inputSchema,
+      ...(outputSchema ? { outputSchema } : {}),
+      ...(tool.annotations ? { annotations: tool.annotations } : {}),
+      validate: validators.compile(inputSchema),
+    });
+  }
+  return { routes: [...byName.values()], byName };
+}
+
+/** "get_current-time" → "Get Current Time", as Python mcpo titles its endpoints. */
+export function titleCase(name: string): string {
+  return name
+    .split(/[_\-\s]+/)
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join(" ");
+}

@@ -1,0 +1,174 @@
+import { readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
+import { z } from "zod";
+import { DEFAULTS } from "../config/defaults.js";
+import {
+  connectionSettingsInputSchema,
+  headersSchema,
+  logLevelSchema,
+  resolveConnectionSettings,
+  serverTypeSchema,
+  type AppConfig,
+  type TransportConfig,
+} from "../config/schema.js";
+import type { LogLevelName } from "../log/logger.js";
+import type { CliOptions } from "./program.js";
+import { UsageError } from "./usage-error.js";
+
+export interface CliConfig {
+  config: AppConfig;
+  logLevel: LogLevelName;
+}
+
+/** A JSON text that must parse into what `schema` accepts. */
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `is not valid JSON (${(error as Error).message})` });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const rootPathSchema = z
+  .string()
+  .transform((path) => path.trim().replace(/\/+$/, ""))
+  .transform((path) => (path === "" || path.startsWith("/") ? path : `/${path}`));
+
+const cliSchema = z.object({
+  host: z.string().min(1, "must not be empty"),
+  port: z.coerce.number().int("must be a whole number").min(0).max(65535),
+  serverType: serverTypeSchema,
+  header: jsonOf(headersSchema).optional(),
+  apiKey: z.string().min(1, "must not be empty").optional(),
+  strictAuth: z.boolean().default(false),
+  corsAllowOrigins: z.array(z.string()),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  version: z.string().optional(),
+  logLevel: logLevelSchema,
+  rootPath: rootPathSchema,
+  sslCertfile: z.string().optional(),
+  sslKeyfile: z.string().optional(),
+  maxBodySize: z.coerce.number().int().min(1).default(DEFAULTS.maxBodySize),
+  connection: connectionSettingsInputSchema,
+});
+
+/** commander's camelCase option names back to the flags the user typed. */
+const FLAG_NAMES: Record<string, string> = {
+  serverType: "--server-type",
+  header: "--header",
+  apiKey: "--api-key",
+  logLevel: "--log-level",
+  rootPath: "--root-path",
+  maxBodySize: "--max-body-size",
+  corsAllowOrigins: "--cors-allow-origins",
+  retry_attempts: "--retry-attempts",
+  retry_delay: "--retry-delay",
+  max_retry_delay: "--max-retry-delay",
+  connection_timeout: "--connection-timeout",
+  sse_read_timeout: "--sse-read-timeout",
+  tool_timeout: "--tool-timeout",
+};
+
+/**
+ * Validates the command line once, at the edge, and produces the typed
+ * config the core runs on. Throws UsageError naming the offending flag.
+ */
+export function buildConfig(options: CliOptions, target: string[], processEnv: NodeJS.ProcessEnv): CliConfig {
+  const parsed = cliSchema.safeParse({
+    ...options,
+    serverType: options.serverType ?? options.type ?? DEFAULTS.serverType,
+    corsAllowOrigins: options.corsAllowOrigins.flatMap((o) => o.split(",")).map((o) => o.trim()).filter(Boolean),
+    connection: {
+      retry_attempts: options.retryAttempts,
+      retry_delay: options.retryDelay,
+      max_retry_delay: options.maxRetryDelay,
+      connection_timeout: options.connectionTimeout,
+      sse_read_timeout: options.sseReadTimeout,
+      tool_timeout: options.toolTimeout,
+    },
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[issue.path.length - 1] ?? "");
+    const flag = FLAG_NAMES[key] ?? `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  const cli = parsed.data;
+  if (Boolean(cli.sslCertfile) !== Boolean(cli.sslKeyfile)) {
+    throw new UsageError("--ssl-certfile and --ssl-keyfile go together: give both or neither");
+  }
+  if (cli.strictAuth && !cli.apiKey) throw new UsageError("--strict-auth needs --api-key");
+
+  const transport = buildTransport(cli.serverType, target, cli.header ?? {}, readServerEnv(options));
+  return {
+    logLevel: cli.logLevel,
+    config: {
+      http: {
+        host: cli.host,
+        port: cli.port,
+        ...(cli.apiKey === undefined ? {} : { apiKey: cli.apiKey }),
+        strictAuth: cli.strictAuth,
+        corsAllowOrigins: cli.corsAllowOrigins.length > 0 ? cli.corsAllowOrigins : [...DEFAULTS.corsAllowOrigins],
+        rootPath: cli.rootPath,
+        ...(cli.sslCertfile === undefined ? {} : { sslCertfile: cli.sslCertfile }),
+        ...(cli.sslKeyfile === undefined ? {} : { sslKeyfile: cli.sslKeyfile }),
+        maxBodyBytes: cli.maxBodySize,
+      },
+      doc: {
+        ...(cli.name === undefined ? {} : { title: cli.name }),
+        ...(cli.description === undefined ? {} : { description: cli.description }),
+        ...(cli.version === undefined ? {} : { version: cli.version }),
+      },
+      servers: [{ name: "", transport, settings: resolveConnectionSettings(cli.connection) }],
+      baseEnv: stringEntries(processEnv),
+      healthCheckTimeoutMs: DEFAULTS.healthCheckTimeout * 1000,
+      shutdownGraceMs: DEFAULTS.shutdownGrace * 1000,
+    },
+  };
+}
+
+function buildTransport(
+  type: z.output<typeof serverTypeSchema>,
+  target: string[],
+  headers: Record<string, string>,
+  env: Record<string, string>,
+): TransportConfig {
+  if (type === "stdio") {
+    const [command, ...args] = target;
+    if (!command) throw new UsageError("missing the server command: mcpo [options] -- <command> [args...]");
+    return { type, command, args, env };
+  }
+  if (target.length !== 1) {
+    throw new UsageError(`--server-type ${type} takes exactly one URL after --, got ${target.length} arguments`);
+  }
+  const url = z.url({ protocol: /^https?$/ }).safeParse(target[0]);
+  if (!url.success) throw new UsageError(`not an http(s) URL: ${JSON.stringify(target[0])}`);
+  return { type, url: url.data, headers };
+}
+
+/** --env-path (a dotenv file) then --env KEY=VALUE, the latter winning. */
+function readServerEnv(options: CliOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (options.envPath) {
+    let text: string;
+    try {
+      text = readFileSync(options.envPath, "utf8");
+    } catch (error) {
+      throw new UsageError(`--env-path: cannot read ${options.envPath} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    Object.assign(env, parseEnv(text));
+  }
+  for (const entry of options.env) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--env: expected KEY=VALUE, got ${JSON.stringify(entry)}`);
+    env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+function stringEntries(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

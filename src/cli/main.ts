@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { CommanderError } from "commander";
+import { startProxy, type ProxyHandle } from "../app/proxy.js";
+import { createLogger, type Logger } from "../log/logger.js";
+import { buildConfig, type CliConfig } from "./build-config.js";
+import { createProgram, type CliOptions } from "./program.js";
+import { UsageError } from "./usage-error.js";
+
+const USAGE_EXIT_CODE = 2;
+
+function parseCommandLine(argv: string[]): CliConfig {
+  const program = createProgram()
+    .exitOverride()
+    .configureOutput({ outputError: (message, write) => write(`mcpo: ${message.trim()} (see mcpo --help)\n`) });
+  program.parse(argv, { from: "user" });
+  return buildConfig(program.opts<CliOptions>(), program.args, process.env);
+}
+
+async function main(): Promise<void> {
+  let cli: CliConfig;
+  try {
+    cli = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT_CODE);
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`mcpo: error: ${error.message}\n`);
+      process.exit(USAGE_EXIT_CODE);
+    }
+    throw error;
+  }
+
+  const logger = createLogger(cli.logLevel);
+  // Never die of a stray rejection from a library: log it and keep serving.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+
+  let proxy: ProxyHandle;
+  try {
+    proxy = await startProxy(cli.config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, "could not start");
+    logger.flush();
+    process.exitCode = 1;
+    return;
+  }
+  installShutdown(proxy, logger);
+}
+
+function installShutdown(proxy: ProxyHandle, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    proxy
+      .close()
+      .catch((error: unknown) => logger.error({ err: error }, "error during shutdown"))
+      .finally(() => {
+        logger.info("stopped");
+        logger.flush(() => process.exit(0));
+      });
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`mcpo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

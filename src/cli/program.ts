@@ -1,0 +1,81 @@
+import { Command, Option } from "commander";
+import { DEFAULTS } from "../config/defaults.js";
+import { LOG_LEVELS } from "../log/logger.js";
+
+/** Options as commander hands them over: strings, to be validated by buildConfig. */
+export interface CliOptions {
+  host: string;
+  port: string;
+  serverType?: string;
+  type?: string;
+  header?: string;
+  apiKey?: string;
+  strictAuth?: boolean;
+  corsAllowOrigins: string[];
+  name?: string;
+  description?: string;
+  version?: string;
+  logLevel: string;
+  env: string[];
+  envPath?: string;
+  rootPath: string;
+  sslCertfile?: string;
+  sslKeyfile?: string;
+  connectionTimeout?: string;
+  retryAttempts?: string;
+  retryDelay?: string;
+  maxRetryDelay?: string;
+  sseReadTimeout?: string;
+  toolTimeout?: string;
+  maxBodySize?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const c = DEFAULTS.connection;
+
+/** The `mcpo` command line: Python mcpo's flags and spellings, plus our own connection settings. */
+export function createProgram(): Command {
+  return new Command("mcpo")
+    .description("Expose an MCP server (stdio, SSE or Streamable HTTP) as a REST API with OpenAPI 3.1 docs.")
+    .usage("[options] -- <command [args...] | url>")
+    .argument("[target...]", "after --: the stdio server's command line, or the URL of an SSE / Streamable HTTP server")
+    .option("--host <host>", "address to listen on", DEFAULTS.host)
+    .option("-p, --port <port>", "port to listen on (0 picks a free one)", String(DEFAULTS.port))
+    .option("--server-type <type>", "upstream transport: stdio, sse or streamable-http (also streamable_http, streamablehttp)")
+    .addOption(new Option("--type <type>", "alias of --server-type").hideHelp())
+    .option("-H, --header <json>", 'headers sent to an SSE / Streamable HTTP upstream, as a JSON object: \'{"Authorization": "Bearer x"}\'')
+    .addOption(
+      new Option("-k, --api-key <key>", "require 'Authorization: Bearer <key>' on tool routes (401 missing, 403 wrong)").env(
+        "MCPO_API_KEY",
+      ),
+    )
+    .option("--strict-auth", "with --api-key: protect /docs, /openapi.json and /health too")
+    .addOption(
+      new Option("--cors-allow-origins <origin>", "allowed CORS origin; repeat or comma-separate for several")
+        .argParser(collect)
+        .default([], "*"),
+    )
+    .option("-n, --name <title>", "title of the API document (default: the upstream's name)")
+    .option("-d, --description <text>", "description of the API document")
+    .option("-v, --version <version>", "version of the API document (default: the upstream's version)")
+    .option("--log-level <level>", `one of ${LOG_LEVELS.join(", ")}`, DEFAULTS.logLevel)
+    .addOption(
+      new Option("-e, --env <KEY=VALUE>", "environment variable for a stdio server; repeatable")
+        .argParser(collect)
+        .default([], "none"),
+    )
+    .option("--env-path <file>", "dotenv file of environment variables for a stdio server")
+    .option("--root-path <path>", "path prefix when served behind a reverse proxy, e.g. /mcpo", DEFAULTS.rootPath)
+    .option("-t, --ssl-certfile <file>", "TLS certificate (PEM): serve HTTPS")
+    .option("-K, --ssl-keyfile <file>", "TLS private key (PEM)")
+    .option("--connection-timeout <seconds>", `bound on dialing + MCP initialize (default: ${c.connection_timeout})`)
+    .option("--retry-attempts <n>", `connection attempts before the upstream is reported down, -1 = never (default: ${c.retry_attempts})`)
+    .option("--retry-delay <seconds>", `first wait between attempts, doubled each time (default: ${c.retry_delay})`)
+    .option("--max-retry-delay <seconds>", `cap on the wait between attempts (default: ${c.max_retry_delay})`)
+    .option("--sse-read-timeout <seconds>", `bound on silence on an SSE stream (default: ${c.sse_read_timeout})`)
+    .option("--tool-timeout <seconds>", `bound on one tool call; answered 504 past it (default: ${c.tool_timeout})`)
+    .option("--max-body-size <bytes>", `largest accepted request body (default: ${DEFAULTS.maxBodySize})`)
+    .helpOption("-h, --help", "show this help")
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(true);
+}

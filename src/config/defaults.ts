@@ -1,0 +1,36 @@
+/**
+ * Every default of mcpo-ts, in one place. Times are in seconds, as users write
+ * them on the command line and in config files; the schema turns them into
+ * milliseconds for the core. The README repeats this table.
+ */
+export const DEFAULTS = {
+  host: "0.0.0.0",
+  port: 8000,
+  serverType: "stdio",
+  corsAllowOrigins: ["*"],
+  rootPath: "",
+  logLevel: "info",
+  /** Largest accepted request body: 4 MiB. */
+  maxBodySize: 4 * 1024 * 1024,
+  connection: {
+    /** Connection attempts before the server is marked down (it keeps being retried in the background); -1 = forever. */
+    retry_attempts: 3,
+    /** First wait between attempts; multiplied by `backoff_factor` after each failure. */
+    retry_delay: 2,
+    /** Cap on the wait between attempts; background retries go on at this pace. */
+    max_retry_delay: 60,
+    backoff_factor: 2,
+    /** Bound on dialing plus the MCP `initialize` handshake. */
+    connection_timeout: 30,
+    /** Bound on silence on an SSE stream. */
+    sse_read_timeout: 60,
+    /** Bound on one tool call. 300 s matches Open WebUI's own client timeout, so long tools are not cut off first by us. */
+    tool_timeout: 300,
+    /** Active ping period; 0 = off (health is passive, checked on demand). */
+    health_check_interval: 0,
+  },
+  /** Bound on the MCP ping behind `GET /health`. */
+  healthCheckTimeout: 5,
+  /** How long shutdown waits for in-flight calls before closing upstreams. */
+  shutdownGrace: 5,
+} as const;

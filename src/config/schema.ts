@@ -1,0 +1,132 @@
+import { z } from "zod";
+import { DEFAULTS } from "./defaults.js";
+import { LOG_LEVELS } from "../log/logger.js";
+
+/** `streamable-http` is also spelled `streamable_http` and `streamablehttp`, as in Python mcpo. */
+export const serverTypeSchema = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(
+    z
+      .enum(["stdio", "sse", "streamable-http", "streamable_http", "streamablehttp", "http"], {
+        error: (issue) => `unknown server type ${JSON.stringify(issue.input)}: use stdio, sse or streamable-http`,
+      })
+      .transform((value) => (value === "stdio" || value === "sse" ? value : "streamable-http")),
+  );
+export type ServerType = z.output<typeof serverTypeSchema>;
+
+const seconds = (min: number) => z.coerce.number().min(min);
+
+/** `connection_settings` as written by users (seconds, snake_case), every key optional. */
+export const connectionSettingsInputSchema = z
+  .object({
+    retry_attempts: z.coerce.number().int().min(-1),
+    retry_delay: seconds(0),
+    max_retry_delay: seconds(0),
+    backoff_factor: z.coerce.number().min(1),
+    connection_timeout: seconds(0.001),
+    sse_read_timeout: seconds(0.001),
+    tool_timeout: seconds(0.001),
+    health_check_interval: seconds(0),
+  })
+  .partial();
+export type ConnectionSettingsInput = z.input<typeof connectionSettingsInputSchema>;
+
+/** Resolved connection settings the core works with (milliseconds). */
+export interface ConnectionSettings {
+  /** Attempts before the server is reported down; -1 = never reported down. */
+  readonly retryAttempts: number;
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  readonly backoffFactor: number;
+  readonly connectionTimeoutMs: number;
+  readonly sseReadTimeoutMs: number;
+  readonly toolTimeoutMs: number;
+  readonly healthCheckIntervalMs: number;
+}
+
+/** Merges user settings over the defaults and converts them to milliseconds. */
+export function resolveConnectionSettings(
+  ...layers: z.output<typeof connectionSettingsInputSchema>[]
+): ConnectionSettings {
+  const merged = Object.assign({}, DEFAULTS.connection, ...layers.map(dropUndefined)) as typeof DEFAULTS.connection & {
+    [K in keyof typeof DEFAULTS.connection]: number;
+  };
+  const ms = (s: number): number => Math.round(s * 1000);
+  return {
+    retryAttempts: merged.retry_attempts,
+    retryDelayMs: ms(merged.retry_delay),
+    maxRetryDelayMs: Math.max(ms(merged.max_retry_delay), ms(merged.retry_delay)),
+    backoffFactor: merged.backoff_factor,
+    connectionTimeoutMs: ms(merged.connection_timeout),
+    sseReadTimeoutMs: ms(merged.sse_read_timeout),
+    toolTimeoutMs: ms(merged.tool_timeout),
+    healthCheckIntervalMs: ms(merged.health_check_interval),
+  };
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const headersSchema = z.record(z.string(), z.string(), {
+  error: "must be a JSON object of header names to string values",
+});
+
+export const logLevelSchema = z
+  .string()
+  .transform((value) => value.toLowerCase())
+  .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }));
+
+/** How one upstream is reached. */
+export type TransportConfig =
+  | {
+      readonly type: "stdio";
+      readonly command: string;
+      readonly args: readonly string[];
+      /** Values set for this server only (from --env, --env-path or the config file). */
+      readonly env: Readonly<Record<string, string>>;
+      readonly cwd?: string;
+    }
+  | {
+      readonly type: "sse" | "streamable-http";
+      readonly url: string;
+      readonly headers: Readonly<Record<string, string>>;
+    };
+
+export interface ServerConfig {
+  /** URL-safe name; empty in single-server mode, where tools mount at the root. */
+  readonly name: string;
+  readonly transport: TransportConfig;
+  readonly settings: ConnectionSettings;
+}
+
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly apiKey?: string;
+  /** Protect docs and the OpenAPI document too, not just tool routes. */
+  readonly strictAuth: boolean;
+  readonly corsAllowOrigins: readonly string[];
+  /** Prefix under which a reverse proxy serves us, e.g. "/mcpo"; "" when none. */
+  readonly rootPath: string;
+  readonly sslCertfile?: string;
+  readonly sslKeyfile?: string;
+  readonly maxBodyBytes: number;
+}
+
+export interface DocInfo {
+  readonly title?: string;
+  readonly description?: string;
+  readonly version?: string;
+}
+
+export interface AppConfig {
+  readonly http: HttpConfig;
+  readonly doc: DocInfo;
+  readonly servers: readonly ServerConfig[];
+  /** Environment every stdio server inherits, before its own values (Python mcpo passes the whole environment on). */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  readonly healthCheckTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+}

@@ -1,0 +1,17 @@
+export { ProxyError, isProxyError, type ProxyErrorCode, type ProxyErrorOptions } from "./proxy-error.js";
+export {
+  BadRequestError,
+  ClientClosedRequestError,
+  ForbiddenError,
+  InternalError,
+  InvalidArgumentsError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ToolExecutionError,
+  UnauthorizedError,
+  UnknownToolError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  type ValidationProblem,
+} from "./kinds.js";

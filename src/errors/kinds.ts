@@ -1,0 +1,116 @@
+import { ProxyError, type ProxyErrorOptions } from "./proxy-error.js";
+
+/** One problem found while validating a request body, in FastAPI's shape. */
+export interface ValidationProblem {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** The caller sent something that is not a usable request (malformed JSON, wrong media). */
+export class BadRequestError extends ProxyError {
+  override readonly name = "BadRequestError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("bad_request", 400, message, options);
+  }
+}
+
+export class UnauthorizedError extends ProxyError {
+  override readonly name = "UnauthorizedError";
+  constructor(message = "Missing bearer token: send 'Authorization: Bearer <api key>'") {
+    super("unauthorized", 401, message);
+  }
+}
+
+export class ForbiddenError extends ProxyError {
+  override readonly name = "ForbiddenError";
+  constructor(message = "Invalid API key") {
+    super("forbidden", 403, message);
+  }
+}
+
+export class NotFoundError extends ProxyError {
+  override readonly name = "NotFoundError";
+  constructor(method: string, path: string) {
+    super("not_found", 404, `No route for ${method} ${path}`);
+  }
+}
+
+/** The tool does not exist upstream (any longer), or the upstream has no such method. */
+export class UnknownToolError extends ProxyError {
+  override readonly name = "UnknownToolError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("unknown_tool", 404, message, options);
+  }
+}
+
+export class PayloadTooLargeError extends ProxyError {
+  override readonly name = "PayloadTooLargeError";
+  constructor(limitBytes: number, options?: ProxyErrorOptions) {
+    super("payload_too_large", 413, `Request body exceeds the limit of ${limitBytes} bytes`, options);
+  }
+}
+
+/** The arguments do not match the tool's input schema (checked by us or by the upstream). */
+export class InvalidArgumentsError extends ProxyError {
+  override readonly name = "InvalidArgumentsError";
+  constructor(
+    message: string,
+    readonly problems: ValidationProblem[],
+    options?: ProxyErrorOptions,
+  ) {
+    super("invalid_arguments", 422, message, options);
+  }
+}
+
+/** The tool ran and reported failure (`isError: true` in its result). */
+export class ToolExecutionError extends ProxyError {
+  override readonly name = "ToolExecutionError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("tool_error", 500, message, options);
+  }
+}
+
+/** The upstream answered with a JSON-RPC error or something we cannot understand. */
+export class UpstreamProtocolError extends ProxyError {
+  override readonly name = "UpstreamProtocolError";
+  constructor(message: string, httpStatus: 400 | 500 | 502 = 502, options?: ProxyErrorOptions) {
+    super("upstream_error", httpStatus, message, options);
+  }
+}
+
+/** The upstream cannot be reached now: not connected yet, down, or the connection dropped. */
+export class UpstreamUnavailableError extends ProxyError {
+  override readonly name = "UpstreamUnavailableError";
+  constructor(
+    message: string,
+    /** Seconds a caller should wait before trying again (sent as `Retry-After`). */
+    readonly retryAfterSeconds: number,
+    options?: ProxyErrorOptions,
+  ) {
+    super("upstream_unavailable", 503, message, options);
+  }
+}
+
+/** The upstream did not answer within the bound (the call was cancelled upstream). */
+export class UpstreamTimeoutError extends ProxyError {
+  override readonly name = "UpstreamTimeoutError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("upstream_timeout", 504, message, options);
+  }
+}
+
+export class InternalError extends ProxyError {
+  override readonly name = "InternalError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("internal", 500, message, options);
+  }
+}
+
+/** The caller went away before the answer; the upstream call was cancelled. Never seen by anyone but logs. */
+export class ClientClosedRequestError extends ProxyError {
+  override readonly name = "ClientClosedRequestError";
+  constructor(message = "The caller closed the connection; the upstream call was cancelled") {
+    super("client_closed", 499, message);
+  }
+}

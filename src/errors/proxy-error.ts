@@ -1,0 +1,46 @@
+/**
+ * The one error hierarchy of mcpo-ts. Every failure a caller can see is a
+ * ProxyError: it carries a stable string `code`, the HTTP status it renders as
+ * and the original error as `cause`. SDK and OS errors are turned into these in
+ * exactly one place (src/upstream/classify-error.ts); the HTTP layer renders
+ * them in exactly one place (src/http/error-handler.ts).
+ */
+export type ProxyErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "unknown_tool"
+  | "payload_too_large"
+  | "invalid_arguments"
+  | "tool_error"
+  | "upstream_error"
+  | "upstream_unavailable"
+  | "upstream_timeout"
+  | "client_closed"
+  | "internal";
+
+export interface ProxyErrorOptions {
+  cause?: unknown;
+  /** Extra fields merged into the `detail` object of the response body. */
+  extra?: Record<string, unknown>;
+}
+
+export class ProxyError extends Error {
+  override readonly name: string = "ProxyError";
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    readonly code: ProxyErrorCode,
+    readonly httpStatus: number,
+    message: string,
+    options: ProxyErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.extra = options.extra ?? {};
+  }
+}
+
+export function isProxyError(error: unknown): error is ProxyError {
+  return error instanceof ProxyError;
+}

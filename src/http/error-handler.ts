@@ -1,0 +1,61 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import {
+  BadRequestError,
+  InternalError,
+  InvalidArgumentsError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ProxyError,
+  UpstreamUnavailableError,
+} from "../errors/index.js";
+import type { Logger } from "../log/logger.js";
+
+/** The JSON body of an error response, in FastAPI's shape as Python mcpo answers. */
+export function errorBody(error: ProxyError): unknown {
+  if (error instanceof InvalidArgumentsError) return { detail: error.problems };
+  return { detail: { message: error.message, code: error.code, ...error.extra } };
+}
+
+/**
+ * Errors that express or body-parser raise, as ProxyErrors. body-parser marks
+ * its errors with `type` (e.g. "entity.too.large") and `status`.
+ */
+export function toProxyError(error: unknown): ProxyError {
+  if (error instanceof ProxyError) return error;
+  const { type, status, limit } = (error ?? {}) as { type?: unknown; status?: unknown; limit?: unknown };
+  if (type === "entity.too.large") return new PayloadTooLargeError(typeof limit === "number" ? limit : 0, { cause: error });
+  if (type === "entity.parse.failed") {
+    const reason = error instanceof Error ? error.message : "unparsable";
+    return new BadRequestError(`The request body is not valid JSON: ${reason}`, { cause: error });
+  }
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return new BadRequestError(error instanceof Error ? error.message : "Bad request", { cause: error });
+  }
+  return new InternalError("Internal error in the proxy", { cause: error });
+}
+
+/** The one place where errors become HTTP statuses. Registered last. */
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return function renderError(error: unknown, req, res, _next) {
+    const proxyError = toProxyError(error);
+    const status = proxyError.httpStatus;
+    const context = { method: req.method, path: req.path, status, code: proxyError.code };
+    if (proxyError.code === "internal") logger.error({ ...context, err: error }, proxyError.message);
+    else if (status >= 500) logger.warn(context, proxyError.message);
+    else logger.debug(context, proxyError.message);
+    if (res.headersSent || status === 499) {
+      res.destroy();
+      return;
+    }
+    if (proxyError instanceof UpstreamUnavailableError) res.set("Retry-After", String(proxyError.retryAfterSeconds));
+    if (status === 401) res.set("WWW-Authenticate", "Bearer");
+    res.status(status).json(errorBody(proxyError));
+  };
+}
+
+/** JSON 404 for everything no route claimed. */
+export function notFound(): RequestHandler {
+  return function routeNotFound(req, _res, next) {
+    next(new NotFoundError(req.method, req.path));
+  };
+}

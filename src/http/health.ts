@@ -1,0 +1,30 @@
+import type { RequestHandler } from "express";
+import type { UpstreamConnection } from "../upstream/index.js";
+
+/** The `/health` body for one upstream (REFERENCE §1 shape; never headers, env or args). */
+export async function healthOf(connection: UpstreamConnection, timeoutMs: number): Promise<{ healthy: boolean; body: unknown }> {
+  const report = await connection.checkHealth(timeoutMs);
+  const info = connection.serverInfo;
+  return {
+    healthy: report.healthy,
+    body: {
+      status: report.healthy ? "healthy" : "unhealthy",
+      connection_name: connection.label,
+      message: report.message,
+      details: {
+        ...report.snapshot,
+        check_type: "on_demand",
+        server: info ? { name: info.name, version: info.version } : null,
+        tools: connection.tools.length,
+      },
+    },
+  };
+}
+
+/** GET /health: checks the upstream now (MCP ping); 200 when healthy, else 503. */
+export function createHealthHandler(connection: UpstreamConnection, timeoutMs: number): RequestHandler {
+  return async function health(_req, res) {
+    const { healthy, body } = await healthOf(connection, timeoutMs);
+    res.status(healthy ? 200 : 503).set("Cache-Control", "no-store").json(body);
+  };
+}

@@ -1,0 +1,117 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from "@asteasolutions/zod-to-openapi";
+/** The generated document (the type comes from the generator, so no direct dependency on its types package). */
+export type OpenAPIObject = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
+import type { Catalog, JsonSchema } from "../catalog/index.js";
+import type { Logger } from "../log/logger.js";
+import { errorResponseSchema, healthResponseSchema, validationErrorResponseSchema } from "./error-schemas.js";
+import { translateSchema } from "./translate-schema.js";
+
+export interface DocumentMount {
+  /** Path prefix of the server's routes: "" at the root, "/github" in config mode. */
+  readonly prefix: string;
+  /** Tag for the server's operations; undefined in single-server mode. */
+  readonly tag?: string;
+  /** undefined while the server has not connected yet: it has no operations then. */
+  readonly catalog: Catalog | undefined;
+}
+
+export interface DocumentInput {
+  readonly title: string;
+  readonly description: string;
+  readonly version: string;
+  /** The reverse-proxy prefix (--root-path), "" when none. */
+  readonly rootPath: string;
+  readonly mounts: readonly DocumentMount[];
+  /** Whether tool routes need `Authorization: Bearer <api key>`. */
+  readonly bearerAuth: boolean;
+  readonly logger: Logger;
+}
+
+
+/**
+ * Builds the OpenAPI 3.1 document from the catalogs: our own routes from zod
+ * schemas, each tool from its JSON Schema, carried over by translateSchema.
+ * Built when a catalog changes, never per request.
+ */
+export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
+  const registry = new OpenAPIRegistry();
+  const security = input.bearerAuth ? [{ bearerAuth: [] }] : undefined;
+  if (input.bearerAuth) {
+    registry.registerComponent("securitySchemes", "bearerAuth", {
+      type: "http",
+      scheme: "bearer",
+      description: "The proxy's API key (--api-key)",
+    });
+  }
+  const error = (description: string): ResponseConfig => ({
+    description,
+    content: { "application/json": { schema: errorResponseSchema } },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/health",
+    operationId: "health",
+    summary: "Health",
+    description: "Checks the upstream MCP server now (an MCP ping) and reports its connection state.",
+    responses: {
+      200: { description: "The upstream is connected and answers", content: { "application/json": { schema: healthResponseSchema } } },
+      503: { description: "The upstream is not connected or does not answer", content: { "application/json": { schema: healthResponseSchema } } },
+    },
+  });
+
+  for (const mount of input.mounts) {
+    for (const route of mount.catalog?.routes ?? []) {
+      const body = translate(route.inputSchema, route.operationId, "input", registry, input.logger);
+      const result = route.outputSchema
+        ? translate(route.outputSchema, route.operationId, "output", registry, input.logger)
+        : { description: "The tool's result: JSON when the tool answered JSON, else text; several items form an array" };
+      registry.registerPath({
+        method: "post",
+        path: `${mount.prefix}${route.path}`,
+        operationId: route.operationId,
+        summary: route.summary,
+        description: route.description,
+        ...(mount.tag === undefined ? {} : { tags: [mount.tag] }),
+        ...(security ? { security } : {}),
+        request: { body: { required: true, content: { "application/json": { schema: body } } } },
+        responses: {
+          200: { description: "Tool result", content: { "application/json": { schema: result } } },
+          400: error("The body is not valid JSON"),
+          ...(security ? { 401: error("No API key sent"), 403: error("Wrong API key") } : {}),
+          404: error("The tool is not (or no longer) offered by the upstream"),
+          413: error("The body is larger than the limit"),
+          422: {
+            description: "The arguments do not match the tool's input schema",
+            content: { "application/json": { schema: validationErrorResponseSchema } },
+          },
+          500: error("The tool ran and reported an error"),
+          502: error("The upstream answered with an error"),
+          503: error("The upstream is not connected (see Retry-After)"),
+          504: error("The upstream did not answer within the tool timeout; the call was cancelled"),
+        },
+      });
+    }
+  }
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: "3.1.0",
+    info: { title: input.title, description: input.description, version: input.version },
+    ...(input.rootPath ? { servers: [{ url: input.rootPath }] } : {}),
+  });
+}
+
+function translate(
+  schema: JsonSchema,
+  operationId: string,
+  role: "input" | "output",
+  registry: OpenAPIRegistry,
+  logger: Logger,
+): JsonSchema {
+  const translated = translateSchema(schema, `${operationId}_${role}`);
+  for (const [name, component] of Object.entries(translated.components)) {
+    registry.registerComponent("schemas", name, component);
+  }
+  for (const problem of translated.problems) logger.warn({ operationId, role }, problem);
+  return translated.schema;
+}

@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+/** Body of every error but validation: FastAPI's `{"detail": {...}}`, as Python mcpo answers. */
+export const errorResponseSchema = z
+  .object({
+    detail: z.object({
+      message: z.string().meta({ description: "What went wrong, in words" }),
+      code: z.string().meta({ description: "Stable machine-readable code, e.g. upstream_unavailable" }),
+    }),
+  })
+  .meta({ id: "ErrorResponse" });
+
+/** Body of a 422: every problem with its location in the body. */
+export const validationErrorResponseSchema = z
+  .object({
+    detail: z.array(
+      z.object({
+        loc: z.array(z.union([z.string(), z.number()])),
+        msg: z.string(),
+        type: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: "ValidationErrorResponse" });
+
+export const healthResponseSchema = z
+  .object({
+    status: z.enum(["healthy", "unhealthy"]),
+    connection_name: z.string(),
+    message: z.string(),
+    details: z.object({
+      state: z.enum(["connecting", "ready", "reconnecting", "down", "closed"]),
+      error_count: z.number().int(),
+      last_error: z.string().nullable(),
+      last_check: z.number().nullable().meta({ description: "Unix time in seconds" }),
+      last_success: z.number().nullable().meta({ description: "Unix time in seconds" }),
+      reconnect_count: z.number().int(),
+      check_type: z.literal("on_demand"),
+      server: z.object({ name: z.string(), version: z.string() }).nullable(),
+      tools: z.number().int(),
+    }),
+  })
+  .meta({ id: "HealthResponse" });

@@ -1,0 +1,154 @@
+import type { JsonSchema } from "../catalog/index.js";
+import { isJsonSchemaObject } from "../catalog/index.js";
+
+export interface TranslatedSchema {
+  /** The schema to place in the document; its `$ref`s all point under #/components/schemas. */
+  schema: JsonSchema;
+  /** Schemas to register under components.schemas, by name. */
+  components: Record<string, JsonSchema>;
+  /** What could not be carried over (e.g. a `$ref` that points nowhere), for the log. */
+  problems: string[];
+}
+
+/** Keywords whose value is a schema. */
+const SCHEMA_KEYWORDS = ["additionalProperties", "items", "additionalItems", "contains", "propertyNames", "not", "if", "then", "else", "unevaluatedProperties", "unevaluatedItems"];
+/** Keywords whose value is a list of schemas. */
+const SCHEMA_LIST_KEYWORDS = ["allOf", "anyOf", "oneOf", "prefixItems"];
+/** Keywords whose value maps names to schemas. */
+const SCHEMA_MAP_KEYWORDS = ["properties", "patternProperties", "dependentSchemas"];
+
+/**
+ * Carries a tool's JSON Schema (draft-07 or 2020-12) into an OpenAPI 3.1
+ * document without loss: `$defs`/`definitions` become named components,
+ * every local `$ref` is rewritten to point at them, other local pointers
+ * (`#`, `#/properties/...`) get a component of their own so recursion stays
+ * recursive, and draft-07 tuple `items: [...]` becomes `prefixItems`.
+ * `$schema` and `$id` are dropped: the document's dialect is 2020-12.
+ */
+export function translateSchema(input: JsonSchema, componentPrefix: string): TranslatedSchema {
+  const root = structuredClone(input);
+  const components: Record<string, JsonSchema> = {};
+  const problems: string[] = [];
+  const defsName = (key: string): string => `${componentPrefix}_${safeName(key)}`;
+
+  // Named definitions first, so pointers into them can be rewritten as we walk.
+  const defs: [string, JsonSchema][] = [];
+  for (const keyword of ["$defs", "definitions"] as const) {
+    const container = root[keyword];
+    if (isJsonSchemaObject(container)) {
+      for (const [key, value] of Object.entries(container)) if (isJsonSchemaObject(value)) defs.push([key, value]);
+    }
+  }
+
+  const rewriteRef = (ref: string): string | undefined => {
+    if (!ref.startsWith("#")) {
+      problems.push(`external $ref ${JSON.stringify(ref)} is not supported; that part is left untyped`);
+      return undefined;
+    }
+    const segments = parsePointer(ref);
+    if (segments === undefined) {
+      problems.push(`$ref ${JSON.stringify(ref)} is not a JSON pointer; that part is left untyped`);
+      return undefined;
+    }
+    const [head, name, ...rest] = segments;
+    if ((head === "$defs" || head === "definitions") && name !== undefined) {
+      const target = resolvePointer(input, segments);
+      if (!isJsonSchemaObject(target) && typeof target !== "boolean") {
+        problems.push(`$ref ${JSON.stringify(ref)} points nowhere; that part is left untyped`);
+        return undefined;
+      }
+      return `#/components/schemas/${defsName(name)}${rest.map((s) => `/${escapePointer(s)}`).join("")}`;
+    }
+    // Any other local pointer ("#", "#/properties/a/items"): give its target a component of its own.
+    const componentName = `${componentPrefix}_${segments.length === 0 ? "root" : safeName(segments.join("_"))}`;
+    if (!(componentName in components)) {
+      const target = resolvePointer(input, segments);
+      if (!isJsonSchemaObject(target)) {
+        problems.push(`$ref ${JSON.stringify(ref)} points nowhere; that part is left untyped`);
+        return undefined;
+      }
+      components[componentName] = {}; // placeholder first: the target may refer to itself
+      const copy = structuredClone(target);
+      if (segments.length === 0) {
+        delete copy.$defs;
+        delete copy.definitions;
+      }
+      components[componentName] = walk(copy);
+    }
+    return `#/components/schemas/${componentName}`;
+  };
+
+  const walk = (node: JsonSchema): JsonSchema => {
+    delete node.$schema;
+    delete node.$id;
+    if (typeof node.$ref === "string") {
+      const rewritten = rewriteRef(node.$ref);
+      if (rewritten === undefined) {
+        const note = `Untyped: the upstream schema referred to ${node.$ref}, which could not be resolved.`;
+        delete node.$ref;
+        node.description = typeof node.description === "string" ? `${node.description} (${note})` : note;
+      } else {
+        node.$ref = rewritten;
+      }
+    }
+    // draft-07 tuples: items: [a, b] (+ additionalItems) is prefixItems: [a, b] (+ items) in 2020-12.
+    if (Array.isArray(node.items)) {
+      node.prefixItems = node.items;
+      delete node.items;
+      if ("additionalItems" in node) {
+        node.items = node.additionalItems;
+        delete node.additionalItems;
+      }
+    }
+    for (const keyword of SCHEMA_KEYWORDS) {
+      const value = node[keyword];
+      if (isJsonSchemaObject(value)) node[keyword] = walk(value);
+    }
+    for (const keyword of SCHEMA_LIST_KEYWORDS) {
+      const value = node[keyword];
+      if (Array.isArray(value)) node[keyword] = value.map((item: unknown) => (isJsonSchemaObject(item) ? walk(item) : item));
+    }
+    for (const keyword of SCHEMA_MAP_KEYWORDS) {
+      const value = node[keyword];
+      if (isJsonSchemaObject(value)) {
+        for (const [key, item] of Object.entries(value)) if (isJsonSchemaObject(item)) value[key] = walk(item);
+      }
+    }
+    return node;
+  };
+
+  for (const [key, value] of defs) components[defsName(key)] = walk(structuredClone(value));
+  delete root.$defs;
+  delete root.definitions;
+  const schema = walk(root);
+  return { schema, components, problems };
+}
+
+/** "#/a/b~1c" → ["a", "b/c"]; undefined when not a pointer. */
+function parsePointer(ref: string): string[] | undefined {
+  const fragment = decodeURIComponent(ref.slice(1));
+  if (fragment === "" || fragment === "/") return [];
+  if (!fragment.startsWith("/")) return undefined;
+  return fragment
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function resolvePointer(root: unknown, segments: string[]): unknown {
+  let current: unknown = root;
+  for (const segment of segments) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** Component names must match ^[a-zA-Z0-9._-]+$. */
+function safeName(text: string): string {
+  return text.replace(/[^a-zA-Z0-9._-]/g, "_");
+}

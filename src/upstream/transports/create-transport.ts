@@ -1,0 +1,39 @@
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { TransportConfig } from "../../config/schema.js";
+import { createSseTransport, createStreamableHttpTransport } from "./remote.js";
+import { ProcessGroupStdioTransport } from "./stdio.js";
+
+export interface TransportContext {
+  /** Environment a stdio server inherits before its own values. */
+  baseEnv: Readonly<Record<string, string>>;
+  onStderrLine: (line: string) => void;
+}
+
+/** Picks and builds the SDK transport for one upstream. */
+export function createTransport(config: TransportConfig, context: TransportContext): Transport {
+  switch (config.type) {
+    case "stdio":
+      return new ProcessGroupStdioTransport({
+        command: config.command,
+        args: config.args,
+        env: { ...context.baseEnv, ...config.env },
+        ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
+        onStderrLine: context.onStderrLine,
+      });
+    case "sse":
+      return createSseTransport(config);
+    case "streamable-http":
+      return createStreamableHttpTransport(config);
+  }
+}
+
+/**
+ * How an upstream is named in logs and health: never with secrets, so no
+ * arguments, env, headers, URL credentials or query string.
+ */
+export function describeTransport(config: TransportConfig): string {
+  if (config.type === "stdio") return `stdio-${config.command}`;
+  const url = new URL(config.url);
+  const prefix = config.type === "sse" ? "SSE" : "StreamableHTTP";
+  return `${prefix}-${url.protocol}//${url.host}${url.pathname}`;
+}

@@ -1,0 +1,146 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { once } from "node:events";
+import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+export interface StdioTransportOptions {
+  command: string;
+  args: readonly string[];
+  /** The complete environment of the child (already merged by the caller). */
+  env: Record<string, string>;
+  cwd?: string;
+  /** Receives each line the server writes to stderr (we never let stderr fill its pipe). */
+  onStderrLine: (line: string) => void;
+  /** How long close() waits after SIGTERM before it sends SIGKILL to the whole group. */
+  killGraceMs?: number;
+}
+
+/** Longest stderr line we pass on; a server that floods one endless line is cut, not buffered. */
+const MAX_STDERR_LINE = 8192;
+
+/**
+ * A stdio client transport that runs the server in its own process group.
+ *
+ * Why not the SDK's StdioClientTransport: its close() signals only the direct
+ * child, so servers started through wrappers (`npx`, `uvx`, `sh -c`) leave
+ * their real process behind (typescript-sdk #2023). Spawning detached makes
+ * the child a group leader, and close() signals the whole group. Framing uses
+ * the SDK's own ReadBuffer and serializeMessage, so the wire format is the SDK's.
+ */
+export class ProcessGroupStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  #child?: ChildProcessWithoutNullStreams;
+  #exited = false;
+  #exitDescription = "";
+  readonly #readBuffer = new ReadBuffer();
+
+  constructor(private readonly options: StdioTransportOptions) {}
+
+  /** The child's PID once started (for tests and logs). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** "exited with code 1" / "killed by SIGKILL", once the child is gone. */
+  get exitDescription(): string {
+    return this.#exitDescription;
+  }
+
+  async start(): Promise<void> {
+    if (this.#child) throw new Error("ProcessGroupStdioTransport already started");
+    const child = spawn(this.options.command, [...this.options.args], {
+      env: this.options.env,
+      cwd: this.options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+      windowsHide: true,
+    });
+    this.#child = child;
+
+    child.stdout.on("data", (chunk: Buffer) => {
+      this.#readBuffer.append(chunk);
+      this.#drainMessages();
+    });
+    const stderr = createInterface({ input: child.stderr, crlfDelay: Infinity });
+    stderr.on("line", (line) => this.options.onStderrLine(line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}…` : line));
+    // A write to a child that just died raises EPIPE here; the exit handler reports the loss.
+    child.stdin.on("error", (error) => this.onerror?.(error));
+    child.stdout.on("error", (error) => this.onerror?.(error));
+    child.on("exit", (code, signal) => {
+      this.#exited = true;
+      this.#exitDescription = signal ? `killed by ${signal}` : `exited with code ${code ?? "unknown"}`;
+    });
+    child.on("close", () => {
+      this.#readBuffer.clear();
+      this.onclose?.();
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", () => {
+        child.off("error", reject);
+        child.on("error", (error) => this.onerror?.(error));
+        resolve();
+      });
+      child.once("error", reject);
+    });
+  }
+
+  #drainMessages(): void {
+    for (;;) {
+      let message: JSONRPCMessage | null;
+      try {
+        message = this.#readBuffer.readMessage();
+      } catch (error) {
+        // A line that is not JSON-RPC (a stray console.log): report it and keep reading.
+        this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      if (message === null) return;
+      this.onmessage?.(message);
+    }
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    const child = this.#child;
+    if (!child || this.#exited || !child.stdin.writable) throw new Error("Not connected");
+    if (!child.stdin.write(serializeMessage(message))) await once(child.stdin, "drain");
+  }
+
+  async close(): Promise<void> {
+    const child = this.#child;
+    if (!child?.pid) return;
+    child.stdin.end();
+    const group = -child.pid;
+    signalGroup(group, "SIGTERM");
+    const deadline = Date.now() + (this.options.killGraceMs ?? 2000);
+    while (groupAlive(group) && Date.now() < deadline) await sleep(25);
+    if (groupAlive(group)) signalGroup(group, "SIGKILL");
+    if (!this.#exited) await Promise.race([once(child, "exit"), sleep(1000)]);
+  }
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(group, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
