@@ -27,13 +27,15 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     clientInfo: { name: "mcpo-ts", version: PACKAGE_VERSION },
   });
 
-  const title = (): string => config.doc.title ?? mount.connection.serverInfo?.title ?? mount.connection.serverInfo?.name ?? "mcpo-ts";
+  const title = (): string =>
+    config.doc.title ?? mount.connection.serverInfo?.title ?? mount.connection.serverInfo?.name ?? "mcpo-ts";
   const buildDocument = (): OpenAPIObject => {
     const info = mount.connection.serverInfo;
     return buildOpenApiDocument({
       title: title(),
       description:
-        config.doc.description ?? `Tools of the MCP server ${info?.name ?? mount.connection.label}, served over HTTP by mcpo-ts`,
+        config.doc.description ??
+        `Tools of the MCP server ${info?.name ?? mount.connection.label}, served over HTTP by mcpo-ts`,
       version: config.doc.version ?? info?.version ?? "1.0.0",
       rootPath: config.http.rootPath,
       mounts: [{ prefix: "", catalog: mount.catalog }],
@@ -83,7 +85,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
         httpServer.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      if (inFlight > 0) logger.warn({ in_flight: inFlight }, "shutdown grace period over; dropping calls still in flight");
+      if (inFlight > 0)
+        logger.warn({ in_flight: inFlight }, "shutdown grace period over; dropping calls still in flight");
       httpServer.closeAllConnections();
       await mount.close();
     })());

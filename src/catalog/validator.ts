@@ -39,7 +39,7 @@ export class ValidatorFactory {
     return (body) => {
       const notObject = requireObject(body);
       if (notObject) return notObject;
-      return validate(body) ? null : (validate.errors ?? []).map(toProblem);
+      return validate(body) ? null : (validate.errors ?? []).map((error) => toProblem(error, body));
     };
   }
 
@@ -69,16 +69,22 @@ function requireObject(body: unknown): ValidationProblem[] | null {
   return [{ loc: ["body"], msg: "Input should be a JSON object", type: "model_type" }];
 }
 
+/** An ajv instance path as loc segments: array indices as numbers, property names (even "123") as strings. */
+function locate(instancePath: string, body: unknown): (string | number)[] {
+  const loc: (string | number)[] = [];
+  let node: unknown = body;
+  for (const raw of instancePath.split("/").slice(1)) {
+    const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const isIndex = Array.isArray(node);
+    loc.push(isIndex ? Number(segment) : segment);
+    node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[segment] : undefined;
+  }
+  return loc;
+}
+
 /** ajv's error in FastAPI's shape: loc is the path from the body, a missing field's name included. */
-function toProblem(error: ErrorObject): ValidationProblem {
-  const loc: (string | number)[] = [
-    "body",
-    ...error.instancePath
-      .split("/")
-      .slice(1)
-      .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"))
-      .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)),
-  ];
+function toProblem(error: ErrorObject, body: unknown): ValidationProblem {
+  const loc: (string | number)[] = ["body", ...locate(error.instancePath, body)];
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "required":

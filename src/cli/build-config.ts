@@ -22,14 +22,17 @@ export interface CliConfig {
 
 /** A JSON text that must parse into what `schema` accepts. */
 const jsonOf = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `is not valid JSON (${(error as Error).message})` });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `is not valid JSON (${(error as Error).message})` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const rootPathSchema = z
   .string()
@@ -38,7 +41,12 @@ const rootPathSchema = z
 
 const cliSchema = z.object({
   host: z.string().min(1, "must not be empty"),
-  port: z.coerce.number().int("must be a whole number").min(0).max(65535),
+  port: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .transform(Number)
+    .pipe(z.number({ error: "must be a number" }).int("must be a whole number").min(0).max(65535)),
   serverType: serverTypeSchema,
   header: jsonOf(headersSchema).optional(),
   apiKey: z.string().min(1, "must not be empty").optional(),
@@ -80,7 +88,10 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   const parsed = cliSchema.safeParse({
     ...options,
     serverType: options.serverType ?? options.type ?? DEFAULTS.serverType,
-    corsAllowOrigins: options.corsAllowOrigins.flatMap((o) => o.split(",")).map((o) => o.trim()).filter(Boolean),
+    corsAllowOrigins: options.corsAllowOrigins
+      .flatMap((o) => o.split(","))
+      .map((o) => o.trim())
+      .filter(Boolean),
     connection: {
       retry_attempts: options.retryAttempts,
       retry_delay: options.retryDelay,
@@ -92,7 +103,8 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[issue.path.length - 1] ?? "");
+    // The option is the first path segment (connection settings are nested one level down).
+    const key = String((issue.path[0] === "connection" ? issue.path[1] : issue.path[0]) ?? "");
     const flag = FLAG_NAMES[key] ?? `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
     throw new UsageError(`${flag}: ${issue.message}`);
   }
@@ -157,7 +169,9 @@ function readServerEnv(options: CliOptions): Record<string, string> {
     try {
       text = readFileSync(options.envPath, "utf8");
     } catch (error) {
-      throw new UsageError(`--env-path: cannot read ${options.envPath} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      throw new UsageError(
+        `--env-path: cannot read ${options.envPath} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
     Object.assign(env, parseEnv(text));
   }

@@ -41,13 +41,20 @@ export function createProgram(): Command {
     .argument("[target...]", "after --: the stdio server's command line, or the URL of an SSE / Streamable HTTP server")
     .option("--host <host>", "address to listen on", DEFAULTS.host)
     .option("-p, --port <port>", "port to listen on (0 picks a free one)", String(DEFAULTS.port))
-    .option("--server-type <type>", "upstream transport: stdio, sse or streamable-http (also streamable_http, streamablehttp)")
+    .option(
+      "--server-type <type>",
+      "upstream transport: stdio, sse or streamable-http (also streamable_http, streamablehttp)",
+    )
     .addOption(new Option("--type <type>", "alias of --server-type").hideHelp())
-    .option("-H, --header <json>", 'headers sent to an SSE / Streamable HTTP upstream, as a JSON object: \'{"Authorization": "Bearer x"}\'')
+    .option(
+      "-H, --header <json>",
+      'headers sent to an SSE / Streamable HTTP upstream, as a JSON object: \'{"Authorization": "Bearer x"}\'',
+    )
     .addOption(
-      new Option("-k, --api-key <key>", "require 'Authorization: Bearer <key>' on tool routes (401 missing, 403 wrong)").env(
-        "MCPO_API_KEY",
-      ),
+      new Option(
+        "-k, --api-key <key>",
+        "require 'Authorization: Bearer <key>' on tool routes (401 missing, 403 wrong)",
+      ).env("MCPO_API_KEY"),
     )
     .option("--strict-auth", "with --api-key: protect /docs, /openapi.json and /health too")
     .addOption(
@@ -69,7 +76,10 @@ export function createProgram(): Command {
     .option("-t, --ssl-certfile <file>", "TLS certificate (PEM): serve HTTPS")
     .option("-K, --ssl-keyfile <file>", "TLS private key (PEM)")
     .option("--connection-timeout <seconds>", `bound on dialing + MCP initialize (default: ${c.connection_timeout})`)
-    .option("--retry-attempts <n>", `connection attempts before the upstream is reported down, -1 = never (default: ${c.retry_attempts})`)
+    .option(
+      "--retry-attempts <n>",
+      `connection attempts before the upstream is reported down, -1 = never (default: ${c.retry_attempts})`,
+    )
     .option("--retry-delay <seconds>", `first wait between attempts, doubled each time (default: ${c.retry_delay})`)
     .option("--max-retry-delay <seconds>", `cap on the wait between attempts (default: ${c.max_retry_delay})`)
     .option("--sse-read-timeout <seconds>", `bound on silence on an SSE stream (default: ${c.sse_read_timeout})`)

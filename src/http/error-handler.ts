@@ -23,7 +23,8 @@ export function errorBody(error: ProxyError): unknown {
 export function toProxyError(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
   const { type, status, limit } = (error ?? {}) as { type?: unknown; status?: unknown; limit?: unknown };
-  if (type === "entity.too.large") return new PayloadTooLargeError(typeof limit === "number" ? limit : 0, { cause: error });
+  if (type === "entity.too.large")
+    return new PayloadTooLargeError(typeof limit === "number" ? limit : 0, { cause: error });
   if (type === "entity.parse.failed") {
     const reason = error instanceof Error ? error.message : "unparsable";
     return new BadRequestError(`The request body is not valid JSON: ${reason}`, { cause: error });

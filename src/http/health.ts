@@ -2,7 +2,10 @@ import type { RequestHandler } from "express";
 import type { UpstreamConnection } from "../upstream/index.js";
 
 /** The `/health` body for one upstream (REFERENCE §1 shape; never headers, env or args). */
-export async function healthOf(connection: UpstreamConnection, timeoutMs: number): Promise<{ healthy: boolean; body: unknown }> {
+export async function healthOf(
+  connection: UpstreamConnection,
+  timeoutMs: number,
+): Promise<{ healthy: boolean; body: unknown }> {
   const report = await connection.checkHealth(timeoutMs);
   const info = connection.serverInfo;
   return {
@@ -25,6 +28,9 @@ export async function healthOf(connection: UpstreamConnection, timeoutMs: number
 export function createHealthHandler(connection: UpstreamConnection, timeoutMs: number): RequestHandler {
   return async function health(_req, res) {
     const { healthy, body } = await healthOf(connection, timeoutMs);
-    res.status(healthy ? 200 : 503).set("Cache-Control", "no-store").json(body);
+    res
+      .status(healthy ? 200 : 503)
+      .set("Cache-Control", "no-store")
+      .json(body);
   };
 }

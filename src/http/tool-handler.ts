@@ -55,7 +55,9 @@ function requestedTimeoutMs(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   const seconds = Number(header);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new BadRequestError(`${TOOL_TIMEOUT_HEADER} must be a positive number of seconds, got ${JSON.stringify(header)}`);
+    throw new BadRequestError(
+      `${TOOL_TIMEOUT_HEADER} must be a positive number of seconds, got ${JSON.stringify(header)}`,
+    );
   }
   return Math.round(seconds * 1000);
 }

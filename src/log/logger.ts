@@ -3,7 +3,17 @@ import { pino, type Logger } from "pino";
 export type { Logger } from "pino";
 
 /** Log levels accepted on the command line (Python `mcpo` spellings included). */
-export const LOG_LEVELS = ["trace", "debug", "info", "warning", "warn", "error", "critical", "fatal", "silent"] as const;
+export const LOG_LEVELS = [
+  "trace",
+  "debug",
+  "info",
+  "warning",
+  "warn",
+  "error",
+  "critical",
+  "fatal",
+  "silent",
+] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const PINO_LEVEL: Record<LogLevelName, pino.LevelWithSilent> = {

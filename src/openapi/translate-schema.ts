@@ -15,7 +15,7 @@ const SCHEMA_KEYWORDS = ["additionalProperties", "items", "additionalItems", "co
 /** Keywords whose value is a list of schemas. */
 const SCHEMA_LIST_KEYWORDS = ["allOf", "anyOf", "oneOf", "prefixItems"];
 /** Keywords whose value maps names to schemas. */
-const SCHEMA_MAP_KEYWORDS = ["properties", "patternProperties", "dependentSchemas"];
+const SCHEMA_MAP_KEYWORDS = ["properties", "patternProperties", "dependentSchemas", "dependencies", "$defs", "definitions"];
 
 /**
  * Carries a tool's JSON Schema (draft-07 or 2020-12) into an OpenAPI 3.1
@@ -29,16 +29,7 @@ export function translateSchema(input: JsonSchema, componentPrefix: string): Tra
   const root = structuredClone(input);
   const components: Record<string, JsonSchema> = {};
   const problems: string[] = [];
-  const defsName = (key: string): string => `${componentPrefix}_${safeName(key)}`;
-
-  // Named definitions first, so pointers into them can be rewritten as we walk.
-  const defs: [string, JsonSchema][] = [];
-  for (const keyword of ["$defs", "definitions"] as const) {
-    const container = root[keyword];
-    if (isJsonSchemaObject(container)) {
-      for (const [key, value] of Object.entries(container)) if (isJsonSchemaObject(value)) defs.push([key, value]);
-    }
-  }
+  const names = new ComponentNames(componentPrefix);
 
   const rewriteRef = (ref: string): string | undefined => {
     if (!ref.startsWith("#")) {
@@ -50,32 +41,36 @@ export function translateSchema(input: JsonSchema, componentPrefix: string): Tra
       problems.push(`$ref ${JSON.stringify(ref)} is not a JSON pointer; that part is left untyped`);
       return undefined;
     }
+    // "#/$defs/X/..." points into a named definition: its component, then the rest of the pointer.
     const [head, name, ...rest] = segments;
-    if ((head === "$defs" || head === "definitions") && name !== undefined) {
-      const target = resolvePointer(input, segments);
-      if (!isJsonSchemaObject(target) && typeof target !== "boolean") {
-        problems.push(`$ref ${JSON.stringify(ref)} points nowhere; that part is left untyped`);
-        return undefined;
-      }
-      return `#/components/schemas/${defsName(name)}${rest.map((s) => `/${escapePointer(s)}`).join("")}`;
+    const isDefinition = (head === "$defs" || head === "definitions") && name !== undefined;
+    const componentName = componentFor(isDefinition ? [head, name] : segments);
+    if (componentName === undefined) {
+      problems.push(`$ref ${JSON.stringify(ref)} points nowhere; that part is left untyped`);
+      return undefined;
     }
-    // Any other local pointer ("#", "#/properties/a/items"): give its target a component of its own.
-    const componentName = `${componentPrefix}_${segments.length === 0 ? "root" : safeName(segments.join("_"))}`;
-    if (!(componentName in components)) {
-      const target = resolvePointer(input, segments);
-      if (!isJsonSchemaObject(target)) {
-        problems.push(`$ref ${JSON.stringify(ref)} points nowhere; that part is left untyped`);
-        return undefined;
-      }
-      components[componentName] = {}; // placeholder first: the target may refer to itself
-      const copy = structuredClone(target);
-      if (segments.length === 0) {
-        delete copy.$defs;
-        delete copy.definitions;
-      }
-      components[componentName] = walk(copy);
+    const tail = isDefinition ? rest : [];
+    return `#/components/schemas/${componentName}${tail.map((s) => `/${escapePointer(s)}`).join("")}`;
+  };
+
+  /** The component holding the schema at `path` in the input, created on first use; undefined if none is there. */
+  const componentFor = (path: string[]): string | undefined => {
+    const key = path.join("/");
+    const known = names.existing(key);
+    if (known !== undefined) return known;
+    const target = resolvePointer(input, path);
+    if (!isJsonSchemaObject(target) && typeof target !== "boolean") return undefined;
+    const [head, name] = path;
+    const isDefinition = (head === "$defs" || head === "definitions") && path.length === 2 && name !== undefined;
+    const componentName = names.allocate(key, isDefinition ? name : path.length === 0 ? "root" : path.join("_"));
+    components[componentName] = {}; // placeholder first: the target may refer to itself
+    const copy: JsonSchema = typeof target === "boolean" ? (target ? {} : { not: {} }) : structuredClone(target);
+    if (path.length === 0) {
+      delete copy.$defs;
+      delete copy.definitions;
     }
-    return `#/components/schemas/${componentName}`;
+    components[componentName] = walk(copy);
+    return componentName;
   };
 
   const walk = (node: JsonSchema): JsonSchema => {
@@ -117,16 +112,50 @@ export function translateSchema(input: JsonSchema, componentPrefix: string): Tra
     return node;
   };
 
-  for (const [key, value] of defs) components[defsName(key)] = walk(structuredClone(value));
+  // Every root definition becomes a component, referenced or not (they document the shapes).
+  for (const keyword of ["$defs", "definitions"] as const) {
+    const container = input[keyword];
+    if (!isJsonSchemaObject(container)) continue;
+    for (const key of Object.keys(container)) componentFor([keyword, key]);
+  }
   delete root.$defs;
   delete root.definitions;
   const schema = walk(root);
   return { schema, components, problems };
 }
 
+/**
+ * Component names, one per pointer target: "<prefix>_<name>", made unique
+ * when two targets would share one ($defs/a and definitions/a, "a b" and "a_b").
+ */
+class ComponentNames {
+  readonly #byTarget = new Map<string, string>();
+  readonly #taken = new Set<string>();
+
+  constructor(private readonly prefix: string) {}
+
+  existing(target: string): string | undefined {
+    return this.#byTarget.get(target);
+  }
+
+  allocate(target: string, name: string): string {
+    const base = `${this.prefix}_${safeName(name)}`;
+    let candidate = base;
+    for (let n = 2; this.#taken.has(candidate); n++) candidate = `${base}_${n}`;
+    this.#taken.add(candidate);
+    this.#byTarget.set(target, candidate);
+    return candidate;
+  }
+}
+
 /** "#/a/b~1c" → ["a", "b/c"]; undefined when not a pointer. */
 function parsePointer(ref: string): string[] | undefined {
-  const fragment = decodeURIComponent(ref.slice(1));
+  let fragment: string;
+  try {
+    fragment = decodeURIComponent(ref.slice(1));
+  } catch {
+    return undefined; // a stray "%": not a valid URI fragment
+  }
   if (fragment === "" || fragment === "/") return [];
   if (!fragment.startsWith("/")) return undefined;
   return fragment

@@ -61,14 +61,20 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
           options,
         );
       case ErrorCode.InvalidParams:
-        return new InvalidArgumentsError(`${upstream} rejected the arguments of ${operation}: ${upstreamMessage}`, [
-          { loc: ["body"], msg: upstreamMessage, type: "upstream_invalid_params" },
-        ], options);
+        return new InvalidArgumentsError(
+          `${upstream} rejected the arguments of ${operation}: ${upstreamMessage}`,
+          [{ loc: ["body"], msg: upstreamMessage, type: "upstream_invalid_params" }],
+          options,
+        );
       case ErrorCode.MethodNotFound:
         return new UnknownToolError(`${upstream} does not support ${operation}: ${upstreamMessage}`, options);
       case ErrorCode.InvalidRequest:
       case ErrorCode.ParseError:
-        return new UpstreamProtocolError(`${upstream} refused ${operation} as malformed: ${upstreamMessage}`, 400, options);
+        return new UpstreamProtocolError(
+          `${upstream} refused ${operation} as malformed: ${upstreamMessage}`,
+          400,
+          options,
+        );
       case ErrorCode.InternalError:
         return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${upstreamMessage}`, 500, options);
       default:
@@ -90,12 +96,20 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
         options,
       );
     }
-    return new UpstreamProtocolError(`${upstream} answered ${operation} with HTTP ${status}: ${error.message}`, 502, options);
+    return new UpstreamProtocolError(
+      `${upstream} answered ${operation} with HTTP ${status}: ${error.message}`,
+      502,
+      options,
+    );
   }
 
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  if ((code !== undefined && UNREACHABLE_CODES.has(code)) || message === "Not connected" || message === "fetch failed") {
+  if (
+    (code !== undefined && UNREACHABLE_CODES.has(code)) ||
+    message === "Not connected" ||
+    message === "fetch failed"
+  ) {
     return new UpstreamUnavailableError(
       `${upstream} is unreachable (${code ?? message}) during ${operation}`,
       context.retryAfterSeconds,
@@ -107,7 +121,7 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
 
 /** The SDK prefixes "MCP error -32602: "; callers want the upstream's own words. */
 function stripMcpPrefix(message: string): string {
-  return message.replace(/^MCP error -?\d+: /, "");
+  return message.replace(/^(MCP error -?\d+: )+/, "");
 }
 
 /** `code` of an error or of its cause chain (fetch wraps socket errors in `cause`). */

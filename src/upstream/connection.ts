@@ -163,7 +163,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     try {
       // connect() bounds only `initialize`; dialing (SSE's GET, a spawn) is bounded by the race.
       await raceSignal(client.connect(transport, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
-      const tools = await raceSignal(listAllTools(client, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
+      const tools = await raceSignal(
+        listAllTools(client, { timeout: timeoutMs, signal: deadline }),
+        deadline,
+        timeoutMs,
+      );
       if (this.#lifetime.signal.aborted) throw new AbortError("closed while connecting");
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#refreshTools(client));
       this.#established(client, tools);
@@ -273,11 +277,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const client = this.#requireClient(operation);
     const timeoutMs = options.timeoutMs ?? this.#options.server.settings.toolTimeoutMs;
     try {
-      const result = await client.request({ method: "tools/call", params: { name, arguments: args } }, CallToolResultSchema, {
-        timeout: timeoutMs,
-        maxTotalTimeout: timeoutMs,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      });
+      const result = await client.request(
+        { method: "tools/call", params: { name, arguments: args } },
+        CallToolResultSchema,
+        {
+          timeout: timeoutMs,
+          maxTotalTimeout: timeoutMs,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+      );
       this.#health.recordSuccess();
       return result;
     } catch (error) {
@@ -293,7 +301,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async checkHealth(timeoutMs: number): Promise<HealthReport> {
     if (!this.#client || this.state !== "ready") {
       const snapshot = this.#health.snapshot();
-      return { healthy: false, message: `upstream is ${this.state}${snapshot.last_error ? `: ${snapshot.last_error}` : ""}`, snapshot };
+      return {
+        healthy: false,
+        message: `upstream is ${this.state}${snapshot.last_error ? `: ${snapshot.last_error}` : ""}`,
+        snapshot,
+      };
     }
     const client = this.#client;
     try {

@@ -67,7 +67,9 @@ export class ProcessGroupStdioTransport implements Transport {
       this.#drainMessages();
     });
     const stderr = createInterface({ input: child.stderr, crlfDelay: Infinity });
-    stderr.on("line", (line) => this.options.onStderrLine(line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}…` : line));
+    stderr.on("line", (line) =>
+      this.options.onStderrLine(line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}…` : line),
+    );
     // A write to a child that just died raises EPIPE here; the exit handler reports the loss.
     child.stdin.on("error", (error) => this.onerror?.(error));
     child.stdout.on("error", (error) => this.onerror?.(error));

@@ -1,0 +1,14 @@
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { startEverything, type RemoteServer } from "../helpers/everything.js";
+import { proxyContract } from "./contract.js";
+
+let upstream: RemoteServer | undefined;
+
+proxyContract("legacy SSE", {
+  cli: async () => {
+    upstream = await startEverything("sse");
+    return { options: ["--server-type", "sse"], target: [upstream.url] };
+  },
+  directTransport: () => new SSEClientTransport(new URL(upstream!.url)),
+  teardown: async () => upstream?.stop(),
+});
