@@ -64,13 +64,20 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   });
 
   mount.start();
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.http.port, config.http.host, () => {
-      httpServer.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.http.port, config.http.host, () => {
+        httpServer.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // The upstream is already starting (a stdio child would keep us alive): end it before giving up.
+    await mount.close();
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new Error(`cannot listen on ${config.http.host}:${config.http.port} (${code})`, { cause: error });
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const scheme = config.http.sslCertfile ? "https" : "http";
   const url = `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import { describe, it } from "node:test";
+import { FIXTURE_STDIO } from "../fixtures/index.js";
 import { CLI } from "../helpers/proxy.js";
 
 function mcpo(...args: string[]) {
@@ -75,4 +77,35 @@ describe("command line", () => {
       assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
     });
   }
+
+  it("exits 1 with the reason when the port is taken, leaving no server process", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = String((blocker.address() as { port: number }).port);
+    const marker = `marker-${process.pid}-${Date.now()}`; // the fixture ignores it; pgrep finds it
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      // Asynchronous spawn: the blocker must keep serving while the CLI runs.
+      const child = spawn(process.execPath, [
+        CLI,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--",
+        ...FIXTURE_STDIO,
+        marker,
+      ]);
+      let err = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+      const hang = setTimeout(() => child.kill("SIGKILL"), 10_000); // a hang fails the test, not CI
+      child.on("exit", (exitCode) => {
+        clearTimeout(hang);
+        resolve({ code: exitCode, stderr: err });
+      });
+    });
+    blocker.close();
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+    assert.equal(spawnSync("pgrep", ["-f", marker]).status, 1, "no process still runs the fixture");
+  });
 });

@@ -17,6 +17,16 @@ export interface StdioTransportOptions {
   killGraceMs?: number;
 }
 
+/**
+ * Process groups still running. Our children are detached (their own groups),
+ * so if this process dies without close() (an uncaught exception, process.exit)
+ * they would outlive it: the exit hook ends them synchronously.
+ */
+const liveGroups = new Set<number>();
+process.once("exit", () => {
+  for (const group of liveGroups) signalGroup(group, "SIGKILL");
+});
+
 /** Longest stderr line we pass on; a server that floods one endless line is cut, not buffered. */
 const MAX_STDERR_LINE = 8192;
 
@@ -61,6 +71,8 @@ export class ProcessGroupStdioTransport implements Transport {
       windowsHide: true,
     });
     this.#child = child;
+    const group = child.pid === undefined ? undefined : -child.pid;
+    if (group !== undefined) liveGroups.add(group);
 
     child.stdout.on("data", (chunk: Buffer) => {
       this.#readBuffer.append(chunk);
@@ -78,6 +90,8 @@ export class ProcessGroupStdioTransport implements Transport {
       this.#exitDescription = signal ? `killed by ${signal}` : `exited with code ${code ?? "unknown"}`;
     });
     child.on("close", () => {
+      // The leader is gone; members it left behind are ended by close() or the exit hook.
+      if (group !== undefined && !groupAlive(group)) liveGroups.delete(group);
       this.#readBuffer.clear();
       this.onclose?.();
     });
@@ -122,6 +136,7 @@ export class ProcessGroupStdioTransport implements Transport {
     const deadline = Date.now() + (this.options.killGraceMs ?? 2000);
     while (groupAlive(group) && Date.now() < deadline) await sleep(25);
     if (groupAlive(group)) signalGroup(group, "SIGKILL");
+    liveGroups.delete(group);
     if (!this.#exited) await Promise.race([once(child, "exit"), sleep(1000)]);
   }
 }
