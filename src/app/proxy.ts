@@ -1,13 +1,12 @@
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { AppConfig } from "../config/schema.js";
 import { createHttpApp } from "../http/app.js";
 import type { Logger } from "../log/logger.js";
-import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
-import { ServerMount } from "./server-mount.js";
-import { PACKAGE_VERSION } from "./version.js";
+import { watchConfigFile } from "./hot-reload.js";
+import { ProxyRuntime } from "./runtime.js";
 
 export interface ProxyHandle {
   /** Where the proxy listens, e.g. "http://127.0.0.1:8000". */
@@ -17,45 +16,20 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
-/** Wires config → upstream connection → catalog → OpenAPI + express, and listens. */
+/** Wires config → servers (upstream + catalog + documents) → express, listens, and owns shutdown. */
 export async function startProxy(config: AppConfig, logger: Logger): Promise<ProxyHandle> {
-  const server = config.servers[0];
-  if (!server || config.servers.length !== 1) throw new Error("exactly one upstream server is supported here");
-  const mount = new ServerMount(server, {
-    baseEnv: config.baseEnv,
-    logger,
-    clientInfo: { name: "mcpo-ts", version: PACKAGE_VERSION },
-  });
-
-  const title = (): string =>
-    config.doc.title ?? mount.connection.serverInfo?.title ?? mount.connection.serverInfo?.name ?? "mcpo-ts";
-  const buildDocument = (): OpenAPIObject => {
-    const info = mount.connection.serverInfo;
-    return buildOpenApiDocument({
-      title: title(),
-      description:
-        config.doc.description ??
-        `Tools of the MCP server ${info?.name ?? mount.connection.label}, served over HTTP by mcpo-ts`,
-      version: config.doc.version ?? info?.version ?? "1.0.0",
-      rootPath: config.http.rootPath,
-      mounts: [{ prefix: "", catalog: mount.catalog }],
-      bearerAuth: config.http.apiKey !== undefined,
-      logger,
-    });
-  };
-  let document = buildDocument();
-  mount.on("changed", () => {
-    document = buildDocument();
-  });
-
-  const app = createHttpApp({
+  let runtime: ProxyRuntime | undefined;
+  const { app, mounts } = createHttpApp({
     http: config.http,
-    target: mount,
-    document: () => document,
-    docsTitle: title,
+    mode: config.mode,
+    pathPrefix: config.pathPrefix,
+    rootDocument: () => runtime!.aggregatedDocument(),
+    rootTitle: () => runtime!.title(),
+    disabledServers: () => runtime!.disabled(),
     healthTimeoutMs: config.healthCheckTimeoutMs,
     logger,
   });
+  runtime = new ProxyRuntime(config, logger, mounts);
   const httpServer = createServer(config, app);
   let inFlight = 0;
   httpServer.on("request", (_req, res) => {
@@ -63,7 +37,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     res.once("close", () => inFlight--);
   });
 
-  mount.start();
+  // Every server starts connecting now, in parallel; none of them holds up listening.
+  await runtime.apply(config.servers);
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
@@ -73,8 +48,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       });
     });
   } catch (error) {
-    // The upstream is already starting (a stdio child would keep us alive): end it before giving up.
-    await mount.close();
+    // The upstreams are already starting (a stdio child would keep us alive): end them before giving up.
+    await runtime.close();
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     throw new Error(`cannot listen on ${config.http.host}:${config.http.port} (${code})`, { cause: error });
   }
@@ -83,9 +58,15 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   const url = `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
   logger.info({ url, docs: `${url}${config.http.rootPath}/docs` }, "listening");
 
+  const watcher =
+    config.source?.hotReload === true
+      ? watchConfigFile(config.source, (loaded) => runtime.apply(loaded.servers), logger)
+      : undefined;
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      watcher?.close();
       httpServer.close();
       const deadline = Date.now() + config.shutdownGraceMs;
       while (inFlight > 0 && Date.now() < deadline) {
@@ -95,13 +76,13 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       if (inFlight > 0)
         logger.warn({ in_flight: inFlight }, "shutdown grace period over; dropping calls still in flight");
       httpServer.closeAllConnections();
-      await mount.close();
+      await runtime.close();
     })());
 
   return { url, port, close };
 }
 
-function createServer(config: AppConfig, app: ReturnType<typeof createHttpApp>): Server {
+function createServer(config: AppConfig, app: RequestListener): Server {
   const { sslCertfile, sslKeyfile } = config.http;
   if (sslCertfile && sslKeyfile) {
     return createHttpsServer({ cert: readFileSync(sslCertfile), key: readFileSync(sslKeyfile) }, app);

@@ -4,3 +4,4 @@ export type { Catalog, ToolRoute } from "./tool-route.js";
 export type { JsonSchema } from "./json-schema.js";
 export { isJsonSchemaObject } from "./json-schema.js";
 export { ValidatorFactory, type Validate } from "./validator.js";
+export { filterTools, type ToolFilterOptions } from "./tool-filter.js";

@@ -11,6 +11,7 @@ import {
   type AppConfig,
   type TransportConfig,
 } from "../config/schema.js";
+import { loadConfigFile } from "../config/load-config-file.js";
 import type { LogLevelName } from "../log/logger.js";
 import type { CliOptions } from "./program.js";
 import { UsageError } from "./usage-error.js";
@@ -18,6 +19,8 @@ import { UsageError } from "./usage-error.js";
 export interface CliConfig {
   config: AppConfig;
   logLevel: LogLevelName;
+  /** Things in the config file we ignored (unknown keys...), to log once the logger exists. */
+  warnings: readonly string[];
 }
 
 /** A JSON text that must parse into what `schema` accepts. */
@@ -60,6 +63,10 @@ const cliSchema = z.object({
   sslCertfile: z.string().optional(),
   sslKeyfile: z.string().optional(),
   maxBodySize: z.coerce.number().int().min(1).default(DEFAULTS.maxBodySize),
+  pathPrefix: z
+    .string()
+    .trim()
+    .transform((prefix) => `/${prefix.replace(/^\/+|\/+$/g, "")}/`.replace(/^\/\/$/, "/")),
   connection: connectionSettingsInputSchema,
 });
 
@@ -71,6 +78,7 @@ const FLAG_NAMES: Record<string, string> = {
   logLevel: "--log-level",
   rootPath: "--root-path",
   maxBodySize: "--max-body-size",
+  pathPrefix: "--path-prefix",
   corsAllowOrigins: "--cors-allow-origins",
   retry_attempts: "--retry-attempts",
   retry_delay: "--retry-delay",
@@ -114,10 +122,44 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   }
   if (cli.strictAuth && !cli.apiKey) throw new UsageError("--strict-auth needs --api-key");
 
-  const transport = buildTransport(cli.serverType, target, cli.header ?? {}, readServerEnv(options));
+  const serverEnv = readServerEnv(options);
+  const baseEnv = stringEntries(processEnv);
+  const multi = options.config !== undefined;
+  if (options.hotReload && !multi) throw new UsageError("--hot-reload needs --config");
+  if (multi && target.length > 0)
+    throw new UsageError("--config serves the servers of the file: drop the command after --");
+  if (multi && (options.serverType ?? options.type ?? options.header) !== undefined) {
+    throw new UsageError("--server-type and --header are set per server in the config file");
+  }
+  const servers = multi
+    ? undefined
+    : [
+        {
+          name: "",
+          transport: buildTransport(cli.serverType, target, cli.header ?? {}, serverEnv),
+          settings: resolveConnectionSettings(cli.connection),
+          disabled: false,
+          tools: { disabled: [] },
+        },
+      ];
+  const source =
+    options.config === undefined
+      ? undefined
+      : {
+          path: options.config,
+          hotReload: options.hotReload ?? false,
+          load: () =>
+            loadConfigFile(options.config!, { env: { ...baseEnv, ...serverEnv }, cliSettings: cli.connection }),
+        };
+  // The file is parsed here, at the edge: a bad one stops us before anything starts (ConfigFileError).
+  const loaded = source?.load();
   return {
     logLevel: cli.logLevel,
+    warnings: loaded?.warnings ?? [],
     config: {
+      mode: multi ? "multi" : "single",
+      pathPrefix: cli.pathPrefix,
+      ...(source ? { source } : {}),
       http: {
         host: cli.host,
         port: cli.port,
@@ -134,8 +176,9 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
         ...(cli.description === undefined ? {} : { description: cli.description }),
         ...(cli.version === undefined ? {} : { version: cli.version }),
       },
-      servers: [{ name: "", transport, settings: resolveConnectionSettings(cli.connection) }],
-      baseEnv: stringEntries(processEnv),
+      servers: servers ?? loaded?.servers ?? [],
+      // --env and --env-path reach every stdio server of a config file, as with Python mcpo.
+      baseEnv: multi ? { ...baseEnv, ...serverEnv } : baseEnv,
       healthCheckTimeoutMs: DEFAULTS.healthCheckTimeout * 1000,
       shutdownGraceMs: DEFAULTS.shutdownGrace * 1000,
     },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { startProxy, type ProxyHandle } from "../app/proxy.js";
+import { ConfigFileError } from "../config/load-config-file.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { buildConfig, type CliConfig } from "./build-config.js";
 import { createProgram, type CliOptions } from "./program.js";
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT_CODE);
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ConfigFileError) {
       process.stderr.write(`mcpo: error: ${error.message}\n`);
       process.exit(USAGE_EXIT_CODE);
     }
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(cli.logLevel);
+  for (const warning of cli.warnings) logger.warn({ config: cli.config.source?.path }, warning);
   // Never die of a stray rejection from a library: log it and keep serving.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 

@@ -28,6 +28,9 @@ export interface CliOptions {
   sseReadTimeout?: string;
   toolTimeout?: string;
   maxBodySize?: string;
+  config?: string;
+  hotReload?: boolean;
+  pathPrefix: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -37,8 +40,14 @@ const c = DEFAULTS.connection;
 export function createProgram(): Command {
   return new Command("mcpo")
     .description("Expose an MCP server (stdio, SSE or Streamable HTTP) as a REST API with OpenAPI 3.1 docs.")
-    .usage("[options] -- <command [args...] | url>")
+    .usage("[options] -- <command [args...] | url>\n       mcpo [options] --config <file>")
     .argument("[target...]", "after --: the stdio server's command line, or the URL of an SSE / Streamable HTTP server")
+    .option(
+      "-c, --config <file>",
+      'serve many servers from a config file ({"mcpServers": {...}}, as Claude Desktop and mcpo)',
+    )
+    .option("--hot-reload", "with --config: apply changes to the file without a restart")
+    .option("--path-prefix <prefix>", "with --config: where servers are mounted, e.g. /tools/", DEFAULTS.pathPrefix)
     .option("--host <host>", "address to listen on", DEFAULTS.host)
     .option("-p, --port <port>", "port to listen on (0 picks a free one)", String(DEFAULTS.port))
     .option(

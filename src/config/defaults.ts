@@ -9,6 +9,8 @@ export const DEFAULTS = {
   serverType: "stdio",
   corsAllowOrigins: ["*"],
   rootPath: "",
+  /** Where servers of a config file are mounted: `/{name}/...`. */
+  pathPrefix: "/",
   logLevel: "info",
   /** Largest accepted request body: 4 MiB. */
   maxBodySize: 4 * 1024 * 1024,

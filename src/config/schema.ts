@@ -2,6 +2,14 @@ import { z } from "zod";
 import { DEFAULTS } from "./defaults.js";
 import { LOG_LEVELS } from "../log/logger.js";
 
+/** The canonical spelling of a transport type, or undefined when it is not one we know. */
+export function normalizeServerType(value: string): "stdio" | "sse" | "streamable-http" | undefined {
+  const spelled = value.trim().toLowerCase();
+  if (spelled === "stdio" || spelled === "sse") return spelled;
+  if (["streamable-http", "streamable_http", "streamablehttp", "http"].includes(spelled)) return "streamable-http";
+  return undefined;
+}
+
 /** `streamable-http` is also spelled `streamable_http` and `streamablehttp`, as in Python mcpo. */
 export const serverTypeSchema = z
   .string()
@@ -92,13 +100,36 @@ export type TransportConfig =
       readonly type: "sse" | "streamable-http";
       readonly url: string;
       readonly headers: Readonly<Record<string, string>>;
+      /** TLS options for the upstream connection; absent means the platform defaults. */
+      readonly tls?: UpstreamTls;
     };
+
+export interface UpstreamTls {
+  /** false accepts any certificate (self-signed test servers); true by default. */
+  readonly verify: boolean;
+  /** Absolute paths (relative ones are resolved against the config file's folder). */
+  readonly caPath?: string;
+  readonly certPath?: string;
+  readonly keyPath?: string;
+}
+
+/** Which of a server's tools are served. */
+export interface ToolFilter {
+  /** Allow-list: only these are served, when given. */
+  readonly enabled?: readonly string[];
+  readonly disabled: readonly string[];
+}
 
 export interface ServerConfig {
   /** URL-safe name; empty in single-server mode, where tools mount at the root. */
   readonly name: string;
   readonly transport: TransportConfig;
   readonly settings: ConnectionSettings;
+  /** A disabled server is neither started nor mounted; health lists it as disabled. */
+  readonly disabled: boolean;
+  readonly tools: ToolFilter;
+  /** Key for this server's routes only (instead of the global --api-key). */
+  readonly apiKey?: string;
 }
 
 export interface HttpConfig {
@@ -121,10 +152,30 @@ export interface DocInfo {
   readonly version?: string;
 }
 
+/** Where the servers come from in config mode, re-read on hot reload. */
+export interface ConfigSource {
+  readonly path: string;
+  readonly hotReload: boolean;
+  /** Reads and validates the file again; throws ConfigFileError listing every problem. */
+  load(): LoadedServers;
+}
+
+export interface LoadedServers {
+  readonly servers: readonly ServerConfig[];
+  /** Unknown keys and other things we ignored, each with its path. */
+  readonly warnings: readonly string[];
+}
+
 export interface AppConfig {
+  /** "single": one server, tools at the root (`mcpo -- cmd`); "multi": many, each under `{pathPrefix}{name}/`. */
+  readonly mode: "single" | "multi";
+  /** Mount prefix of servers in multi mode: "/" by default, e.g. "/tools/". */
+  readonly pathPrefix: string;
   readonly http: HttpConfig;
   readonly doc: DocInfo;
   readonly servers: readonly ServerConfig[];
+  /** Set in multi mode when servers come from a file. */
+  readonly source?: ConfigSource;
   /** Environment every stdio server inherits, before its own values (Python mcpo passes the whole environment on). */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly healthCheckTimeoutMs: number;

@@ -6,16 +6,20 @@ import type { OpenAPIObject } from "../openapi/index.js";
 import { createAuth } from "./auth.js";
 import { createDocs } from "./docs.js";
 import { createErrorHandler, notFound } from "./error-handler.js";
-import { createHealthHandler } from "./health.js";
-import { createToolHandler, type ToolLookup, type ToolTarget } from "./tool-handler.js";
+import { createAggregateHealthHandler } from "./health.js";
+import { createMountRouter } from "./mount-router.js";
+import { MountTable } from "./mount-table.js";
 
 export interface HttpAppOptions {
   http: HttpConfig;
-  /** The single upstream, mounted at the root. */
-  target: ToolTarget;
-  /** The current OpenAPI document (rebuilt elsewhere when tools change). */
-  document: () => OpenAPIObject;
-  docsTitle: () => string;
+  /** "single": one server owns the root; "multi": servers under `pathPrefix`, plus aggregated root routes. */
+  mode: "single" | "multi";
+  pathPrefix: string;
+  /** Multi mode: the aggregated document of every server. */
+  rootDocument: () => OpenAPIObject;
+  rootTitle: () => string;
+  /** Multi mode: names of servers the config disables. */
+  disabledServers: () => readonly string[];
   healthTimeoutMs: number;
   logger: Logger;
 }
@@ -24,56 +28,93 @@ const allow: RequestHandler = function allowAll(_req, _res, next) {
   next();
 };
 
-/** The express app: spec, docs, health, and one dispatcher for every tool route. */
-export function createHttpApp(options: HttpAppOptions): Express {
-  const { http, target, logger } = options;
+/**
+ * The express app. Servers are mounted into the returned table at run time
+ * (and unmounted on hot reload); one dispatcher hands each request to the
+ * router of the server its path names.
+ */
+export function createHttpApp(options: HttpAppOptions): { app: Express; mounts: MountTable } {
+  const { http, logger } = options;
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
 
   if (http.rootPath) app.use(stripRootPath(http.rootPath));
-  app.use(corsFor(http.corsAllowOrigins));
+  app.use(cors({ origin: http.corsAllowOrigins.includes("*") ? "*" : [...http.corsAllowOrigins] }));
 
-  const auth = http.apiKey ? createAuth({ apiKey: http.apiKey }) : allow;
-  const docsAuth = http.strictAuth ? auth : allow;
-  const specUrl = `${http.rootPath}/openapi.json`;
-
-  app.get("/openapi.json", docsAuth, function openapi(_req, res) {
-    res.json(options.document());
-  });
-  // Redirect ourselves so the root path survives (express.static would answer "/docs/" without it).
-  app.get("/docs", docsAuth, function docsSlash(req, res, next) {
-    if (req.path.endsWith("/")) return next();
-    res.redirect(301, `${http.rootPath}/docs/`);
-  });
-  app.use("/docs", docsAuth, ...createDocs({ specUrl, title: options.docsTitle() }));
-  app.get("/health", docsAuth, createHealthHandler(target.connection, options.healthTimeoutMs));
-  app.get("/", docsAuth, function index(_req, res) {
-    res.json({
-      name: options.docsTitle(),
-      docs: `${http.rootPath}/docs`,
-      openapi: specUrl,
-      health: `${http.rootPath}/health`,
-      tools: target.catalog?.routes.map((route) => `${http.rootPath}${route.path}`) ?? [],
+  const globalAuth = http.apiKey ? createAuth({ apiKey: http.apiKey }) : allow;
+  const rootDocsAuth = http.strictAuth ? globalAuth : allow;
+  const mounts = new MountTable(options.mode === "single" ? "" : options.pathPrefix, (server, mountPath) => {
+    const key = server.apiKey ?? http.apiKey;
+    const auth = key ? createAuth({ apiKey: key }) : allow;
+    return createMountRouter({
+      server,
+      publicPath: `${http.rootPath}${mountPath}`,
+      auth,
+      docsAuth: http.strictAuth ? auth : allow,
+      maxBodyBytes: http.maxBodyBytes,
+      healthTimeoutMs: options.healthTimeoutMs,
     });
   });
 
-  const lookup: ToolLookup = (path) => {
-    const name = path.length > 1 && path.endsWith("/") ? path.slice(1, -1) : path.slice(1);
-    if (!name || name.includes("/")) return undefined;
-    return { target, toolName: safeDecode(name) };
-  };
-  app.post(
-    "/{*tool}",
-    auth,
-    // Any content type is read as JSON, so `curl -d '{...}'` without a header works too.
-    express.json({ limit: http.maxBodyBytes, type: () => true, strict: false }),
-    createToolHandler(lookup),
-  );
+  if (options.mode === "multi") {
+    const specUrl = `${http.rootPath}/openapi.json`;
+    app.get("/openapi.json", rootDocsAuth, function openapi(_req, res) {
+      res.json(options.rootDocument());
+    });
+    app.get("/docs", rootDocsAuth, function docsSlash(req, res, next) {
+      if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
+      res.redirect(301, `${http.rootPath}/docs/`);
+    });
+    app.use("/docs", rootDocsAuth, ...createDocs({ specUrl, title: options.rootTitle() }));
+    app.get(
+      "/health",
+      rootDocsAuth,
+      createAggregateHealthHandler({
+        servers: () => mounts.servers(),
+        disabled: options.disabledServers,
+        timeoutMs: options.healthTimeoutMs,
+      }),
+    );
+    app.get("/", rootDocsAuth, function index(_req, res) {
+      res.json({
+        name: options.rootTitle(),
+        docs: `${http.rootPath}/docs`,
+        openapi: specUrl,
+        health: `${http.rootPath}/health`,
+        servers: Object.fromEntries(
+          mounts.servers().map((server) => {
+            const base = `${http.rootPath}${mounts.mountPath(server.name)}`;
+            return [
+              server.name,
+              {
+                docs: `${base}/docs`,
+                openapi: `${base}/openapi.json`,
+                health: `${base}/health`,
+                state: server.connection.state,
+              },
+            ];
+          }),
+        ),
+        disabled: options.disabledServers(),
+      });
+    });
+  }
+
+  app.use(function dispatchToServer(req, res, next) {
+    const hit = mounts.resolve(req.url);
+    if (!hit) return next();
+    const url = req.url;
+    req.url = hit.subUrl;
+    hit.router(req, res, (error?: unknown) => {
+      req.url = url;
+      next(error);
+    });
+  });
 
   app.use(notFound());
   app.use(createErrorHandler(logger));
-  return app;
+  return { app, mounts };
 }
 
 /** Behind a reverse proxy that keeps the prefix, accept "/prefix/x" as "/x". */
@@ -84,16 +125,4 @@ function stripRootPath(rootPath: string): RequestHandler {
     }
     next();
   };
-}
-
-function corsFor(origins: readonly string[]): RequestHandler {
-  return cors({ origin: origins.includes("*") ? "*" : [...origins] });
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

@@ -34,3 +34,30 @@ export function createHealthHandler(connection: UpstreamConnection, timeoutMs: n
       .json(body);
   };
 }
+
+export interface AggregateHealthOptions {
+  servers: () => readonly { name: string; connection: UpstreamConnection }[];
+  /** Servers the config disables: listed, never checked. */
+  disabled: () => readonly string[];
+  timeoutMs: number;
+}
+
+/** GET /health in multi mode: every server checked in parallel; 200 only when all enabled ones are healthy. */
+export function createAggregateHealthHandler(options: AggregateHealthOptions): RequestHandler {
+  return async function healthOfAll(_req, res) {
+    const servers = options.servers();
+    const reports = await Promise.all(servers.map((server) => healthOf(server.connection, options.timeoutMs)));
+    const healthy = reports.every((report) => report.healthy);
+    res
+      .status(healthy ? 200 : 503)
+      .set("Cache-Control", "no-store")
+      .json({
+        status: healthy ? "healthy" : "unhealthy",
+        message: healthy
+          ? `all ${servers.length} servers OK`
+          : `${reports.filter((report) => !report.healthy).length} of ${servers.length} servers unhealthy`,
+        servers: Object.fromEntries(servers.map((server, index) => [server.name, reports[index]!.body])),
+        disabled: options.disabled(),
+      });
+  };
+}

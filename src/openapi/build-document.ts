@@ -3,14 +3,20 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from "@aste
 export type OpenAPIObject = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
 import type { Catalog, JsonSchema } from "../catalog/index.js";
 import type { Logger } from "../log/logger.js";
-import { errorResponseSchema, healthResponseSchema, validationErrorResponseSchema } from "./error-schemas.js";
+import { OperationIdAllocator } from "../catalog/index.js";
+import {
+  aggregateHealthResponseSchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  validationErrorResponseSchema,
+} from "./route-schemas.js";
 import { translateSchema } from "./translate-schema.js";
 
 export interface DocumentMount {
   /** Path prefix of the server's routes: "" at the root, "/github" in config mode. */
   readonly prefix: string;
-  /** Tag for the server's operations; undefined in single-server mode. */
-  readonly tag?: string;
+  /** Tag for the server's operations, and the prefix of their operationIds ("github_create_issue"). */
+  readonly name?: string;
   /** undefined while the server has not connected yet: it has no operations then. */
   readonly catalog: Catalog | undefined;
 }
@@ -19,8 +25,10 @@ export interface DocumentInput {
   readonly title: string;
   readonly description: string;
   readonly version: string;
-  /** The reverse-proxy prefix (--root-path), "" when none. */
-  readonly rootPath: string;
+  /** Where the paths start, as `servers[0].url` ("/mcpo", "/github"); "" for none. */
+  readonly serverUrl: string;
+  /** Which `/health` the document describes: one server's, or every server's (multi mode root). */
+  readonly health: "single" | "aggregate";
   readonly mounts: readonly DocumentMount[];
   /** Whether tool routes need `Authorization: Bearer <api key>`. */
   readonly bearerAuth: boolean;
@@ -48,31 +56,49 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
     content: { "application/json": { schema: errorResponseSchema } },
   });
 
+  const healthSchema = input.health === "single" ? healthResponseSchema : aggregateHealthResponseSchema;
   registry.registerPath({
     method: "get",
     path: "/health",
     operationId: "health",
     summary: "Health",
-    description: "Checks the upstream MCP server now (an MCP ping) and reports its connection state.",
+    description:
+      input.health === "single"
+        ? "Checks the upstream MCP server now (an MCP ping) and reports its connection state."
+        : "Checks every upstream MCP server now (an MCP ping each) and reports their connection states.",
     responses: {
-      200: { description: "The upstream is connected and answers", content: { "application/json": { schema: healthResponseSchema } } },
-      503: { description: "The upstream is not connected or does not answer", content: { "application/json": { schema: healthResponseSchema } } },
+      200: {
+        description:
+          input.health === "single" ? "The upstream is connected and answers" : "Every enabled server is connected and answers",
+        content: { "application/json": { schema: healthSchema } },
+      },
+      503: {
+        description:
+          input.health === "single"
+            ? "The upstream is not connected or does not answer"
+            : "At least one enabled server is not connected or does not answer",
+        content: { "application/json": { schema: healthSchema } },
+      },
     },
   });
 
+  // Ids stay unique across mounts; "health" is taken by the route above.
+  const ids = new OperationIdAllocator();
+  ids.allocate("health");
   for (const mount of input.mounts) {
     for (const route of mount.catalog?.routes ?? []) {
-      const body = translate(route.inputSchema, route.operationId, "input", registry, input.logger);
+      const operationId = ids.allocate(mount.name ? `${mount.name}_${route.operationId}` : route.operationId);
+      const body = translate(route.inputSchema, operationId, "input", registry, input.logger);
       const result = route.outputSchema
-        ? translate(route.outputSchema, route.operationId, "output", registry, input.logger)
+        ? translate(route.outputSchema, operationId, "output", registry, input.logger)
         : { description: "The tool's result: JSON when the tool answered JSON, else text; several items form an array" };
       registry.registerPath({
         method: "post",
         path: `${mount.prefix}${route.path}`,
-        operationId: route.operationId,
+        operationId,
         summary: route.summary,
         description: route.description,
-        ...(mount.tag === undefined ? {} : { tags: [mount.tag] }),
+        ...(mount.name ? { tags: [mount.name] } : {}),
         ...(security ? { security } : {}),
         request: { body: { required: true, content: { "application/json": { schema: body } } } },
         responses: {
@@ -97,7 +123,7 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: { title: input.title, description: input.description, version: input.version },
-    ...(input.rootPath ? { servers: [{ url: input.rootPath }] } : {}),
+    ...(input.serverUrl ? { servers: [{ url: input.serverUrl }] } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ const options = (extra: Partial<CliOptions> = {}): CliOptions => ({
   port: "8000",
   logLevel: "info",
   rootPath: "",
+  pathPrefix: "/",
   env: [],
   corsAllowOrigins: [],
   ...extra,

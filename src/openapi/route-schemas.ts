@@ -41,3 +41,12 @@ export const healthResponseSchema = z
     }),
   })
   .meta({ id: "HealthResponse" });
+
+export const aggregateHealthResponseSchema = z
+  .object({
+    status: z.enum(["healthy", "unhealthy"]),
+    message: z.string(),
+    servers: z.record(z.string(), healthResponseSchema).meta({ description: "Each enabled server's health, by name" }),
+    disabled: z.array(z.string()).meta({ description: "Servers the config disables" }),
+  })
+  .meta({ id: "AggregateHealthResponse" });

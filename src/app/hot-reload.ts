@@ -1,0 +1,57 @@
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { ConfigFileError } from "../config/load-config-file.js";
+import type { ConfigSource, LoadedServers } from "../config/schema.js";
+import type { Logger } from "../log/logger.js";
+
+/** Editors write a file in bursts (truncate, write, rename): act once it settles. */
+const SETTLE_MS = 150;
+
+/**
+ * Watches the config file and hands each valid new version to `apply`. The
+ * folder is watched, not the file, so editors that replace the file by a
+ * rename are followed. An invalid file is refused with its problems logged,
+ * and the running config stays. Reloads run one at a time.
+ */
+export function watchConfigFile(
+  source: ConfigSource,
+  apply: (loaded: LoadedServers) => Promise<unknown>,
+  logger: Logger,
+): { close(): void } {
+  const path = resolve(source.path);
+  const log = logger.child({ config: source.path });
+  let timer: NodeJS.Timeout | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const reload = (): void => {
+    queue = queue
+      .then(async () => {
+        let loaded: LoadedServers;
+        try {
+          loaded = source.load();
+        } catch (error) {
+          if (!(error instanceof ConfigFileError)) throw error;
+          log.error({ problems: error.problems }, "config file changed but is invalid; keeping the running config");
+          return;
+        }
+        for (const warning of loaded.warnings) log.warn(warning);
+        const report = await apply(loaded);
+        log.info({ ...(report as object) }, "config reloaded");
+      })
+      .catch((error: unknown) => log.error({ err: error }, "config reload failed"));
+  };
+
+  const watcher: FSWatcher = watch(dirname(path), (_event, filename) => {
+    if (filename !== null && filename !== basename(path)) return;
+    clearTimeout(timer);
+    timer = setTimeout(reload, SETTLE_MS);
+  });
+  watcher.on("error", (error) => log.error({ err: error }, "cannot watch the config file; hot reload is off"));
+  log.info("hot reload on: watching the config file");
+  return {
+    close() {
+      clearTimeout(timer);
+      watcher.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import type { AppConfig, ServerConfig } from "../config/schema.js";
+import type { MountTable } from "../http/mount-table.js";
+import type { Logger } from "../log/logger.js";
+import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
+import { fingerprintOf, ServerMount } from "./server-mount.js";
+import { PACKAGE_VERSION } from "./version.js";
+
+export interface ApplyReport {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+}
+
+/**
+ * The running set of servers. apply() takes a whole server list (at start,
+ * and on every hot reload) and changes only what differs: new servers connect
+ * and mount, removed ones unmount and close, changed ones are replaced,
+ * unchanged ones keep their connection and in-flight calls.
+ */
+export class ProxyRuntime {
+  readonly #config: AppConfig;
+  readonly #logger: Logger;
+  readonly #table: MountTable;
+  readonly #mounts = new Map<string, ServerMount>();
+  #disabled: string[] = [];
+  #aggregate: OpenAPIObject | undefined;
+
+  constructor(config: AppConfig, logger: Logger, table: MountTable) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#table = table;
+  }
+
+  async apply(servers: readonly ServerConfig[]): Promise<ApplyReport> {
+    const wanted = new Map(servers.filter((server) => !server.disabled).map((server) => [server.name, server]));
+    const report: ApplyReport = { added: [], removed: [], changed: [], unchanged: [] };
+    const closing: Promise<void>[] = [];
+    for (const [name, mount] of this.#mounts) {
+      const next = wanted.get(name);
+      if (next && fingerprintOf(next) === mount.fingerprint) continue;
+      (next ? report.changed : report.removed).push(name);
+      this.#table.unmount(name);
+      this.#mounts.delete(name);
+      closing.push(mount.close());
+    }
+    for (const server of wanted.values()) {
+      if (this.#mounts.has(server.name)) {
+        report.unchanged.push(server.name);
+        continue;
+      }
+      if (!report.changed.includes(server.name)) report.added.push(server.name);
+      const mount = new ServerMount(server, {
+        baseEnv: this.#config.baseEnv,
+        logger: this.#logger,
+        clientInfo: { name: "mcpo-ts", version: PACKAGE_VERSION },
+        publicPath: `${this.#config.http.rootPath}${this.#table.mountPath(server.name)}`,
+        doc: this.#config.mode === "single" ? this.#config.doc : {},
+        globalApiKey: this.#config.http.apiKey !== undefined,
+      });
+      mount.on("changed", () => {
+        this.#aggregate = undefined;
+      });
+      this.#mounts.set(server.name, mount);
+      this.#table.mount(mount);
+      mount.start();
+    }
+    this.#disabled = servers.filter((server) => server.disabled).map((server) => server.name);
+    this.#aggregate = undefined;
+    await Promise.all(closing);
+    return report;
+  }
+
+  disabled(): readonly string[] {
+    return this.#disabled;
+  }
+
+  title(): string {
+    if (this.#config.mode === "single") return [...this.#mounts.values()][0]?.title() ?? "mcpo-ts";
+    return this.#config.doc.title ?? "mcpo-ts";
+  }
+
+  /** Multi mode: one document with every tool of every server, rebuilt lazily after a change. */
+  aggregatedDocument(): OpenAPIObject {
+    this.#aggregate ??= this.#buildAggregate();
+    return this.#aggregate;
+  }
+
+  #buildAggregate(): OpenAPIObject {
+    const { rootPath } = this.#config.http;
+    const mounts = [...this.#mounts.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const links = mounts
+      .map(
+        (mount) => `- [${mount.name}](${rootPath}${this.#table.mountPath(mount.name)}/docs): ${mount.connection.state}`,
+      )
+      .join("\n");
+    return buildOpenApiDocument({
+      title: this.title(),
+      description: `${this.#config.doc.description ?? "MCP servers served over HTTP by mcpo-ts."}\n\nEach server's own docs:\n${links}`,
+      version: this.#config.doc.version ?? "1.0.0",
+      serverUrl: rootPath,
+      health: "aggregate",
+      mounts: mounts.map((mount) => ({
+        prefix: this.#table.mountPath(mount.name),
+        name: mount.name,
+        catalog: mount.catalog,
+      })),
+      bearerAuth: this.#config.http.apiKey !== undefined || mounts.some((mount) => mount.apiKey !== undefined),
+      logger: this.#logger,
+    });
+  }
+
+  async close(): Promise<void> {
+    const mounts = [...this.#mounts.values()];
+    this.#mounts.clear();
+    await Promise.all(mounts.map((mount) => mount.close()));
+  }
+}

@@ -1,0 +1,203 @@
+import { accessSync, constants, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { z } from "zod";
+import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
+import { interpolateEnv } from "./interpolate.js";
+import {
+  resolveConnectionSettings,
+  type connectionSettingsInputSchema,
+  type LoadedServers,
+  type ServerConfig,
+  type TransportConfig,
+} from "./schema.js";
+
+/** A config file that cannot be used, with every problem found, each prefixed by its path. */
+export class ConfigFileError extends Error {
+  override readonly name = "ConfigFileError";
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid config file ${file}:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  }
+}
+
+export interface ConfigFileOptions {
+  /** Values for `${VAR}`: the environment plus --env and --env-path. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Connection settings from command-line flags: above the file's defaults, below a server's own. */
+  cliSettings: z.output<typeof connectionSettingsInputSchema>;
+}
+
+/** Server names become URL segments. */
+const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Root routes a server name would shadow. */
+const RESERVED_NAMES = new Set(["docs", "health", "openapi.json"]);
+
+export function loadConfigFile(path: string, options: ConfigFileOptions): LoadedServers {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigFileError(path, [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`]);
+  }
+  return parseConfigText(text, path, options);
+}
+
+/**
+ * Parses a Claude Desktop / Python mcpo config file, once, at the edge:
+ * `${VAR}` interpolation, then the zod schema, then resolution into the typed
+ * ServerConfig the core runs on. Every problem is collected before throwing.
+ */
+export function parseConfigText(text: string, file: string, options: ConfigFileOptions): LoadedServers {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigFileError(file, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const interpolated = interpolateEnv(raw, options.env);
+  for (const problem of interpolated.problems) {
+    // An unresolved variable in a disabled server is no reason to refuse the file.
+    const [top, name] = problem.path;
+    const entry =
+      top === "mcpServers"
+        ? (raw as { mcpServers: Record<string, { disabled?: unknown }> }).mcpServers[String(name)]
+        : undefined;
+    (entry?.disabled === true ? warnings : problems).push(`${formatPath(problem.path)}: ${problem.message}`);
+  }
+
+  const parsed = configFileSchema.safeParse(interpolated.value);
+  if (!parsed.success) throw new ConfigFileError(file, [...problems, ...issuesOf(parsed.error, [])]);
+  const top = parsed.data;
+  warnUnknownKeys(interpolated.value, KNOWN_KEYS.top, [], warnings);
+  warnUnknownKeys(
+    top.connection_settings && (interpolated.value as Record<string, unknown>).connection_settings,
+    KNOWN_KEYS.settings,
+    ["connection_settings"],
+    warnings,
+  );
+
+  const servers: ServerConfig[] = [];
+  for (const [name, value] of Object.entries(top.mcpServers)) {
+    const path = ["mcpServers", name];
+    if (!SERVER_NAME.test(name)) {
+      problems.push(
+        `${formatPath(path)}: a server name must be 1-64 letters, digits, "_" or "-" (it is a URL segment)`,
+      );
+    } else if (RESERVED_NAMES.has(name)) {
+      problems.push(`${formatPath(path)}: "${name}" is reserved for the proxy's own routes`);
+    }
+    const entry = serverEntrySchema.safeParse(value);
+    if (!entry.success) {
+      problems.push(...issuesOf(entry.error, path));
+      continue;
+    }
+    warnUnknownKeys(value, entry.data.type === "stdio" ? KNOWN_KEYS.stdio : KNOWN_KEYS.remote, path, warnings);
+    warnUnknownKeys(
+      (value as Record<string, unknown>).connection_settings,
+      KNOWN_KEYS.settings,
+      [...path, "connection_settings"],
+      warnings,
+    );
+    const transport = toTransport(entry.data, dirname(resolve(file)), path, problems);
+    servers.push({
+      name,
+      transport,
+      settings: resolveConnectionSettings(
+        top.connection_settings ?? {},
+        options.cliSettings,
+        entry.data.connection_settings ?? {},
+      ),
+      disabled: entry.data.disabled,
+      tools: toolFilter(entry.data),
+      ...(entry.data.api_key === undefined ? {} : { apiKey: entry.data.api_key }),
+    });
+  }
+  if (problems.length > 0) throw new ConfigFileError(file, problems);
+  return { servers, warnings };
+}
+
+function toTransport(entry: ServerEntry, baseDir: string, path: string[], problems: string[]): TransportConfig {
+  if (entry.type === "stdio") {
+    return {
+      type: "stdio",
+      command: entry.command,
+      args: entry.args,
+      env: entry.env,
+      ...(entry.cwd === undefined ? {} : { cwd: resolve(baseDir, entry.cwd) }),
+    };
+  }
+  const headers = entry.auth_token ? { Authorization: `Bearer ${entry.auth_token}`, ...entry.headers } : entry.headers;
+  const file = (key: "ssl_ca_path" | "ssl_cert_path" | "ssl_key_path"): string | undefined => {
+    const value = entry[key];
+    if (value === undefined) return undefined;
+    const absolute = resolve(baseDir, value);
+    try {
+      accessSync(absolute, constants.R_OK);
+    } catch (error) {
+      problems.push(
+        `${formatPath([...path, key])}: cannot read ${absolute} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+    return absolute;
+  };
+  const caPath = file("ssl_ca_path");
+  const certPath = file("ssl_cert_path");
+  const keyPath = file("ssl_key_path");
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    problems.push(`${formatPath(path)}: ssl_cert_path and ssl_key_path go together`);
+  }
+  const customTls = !entry.verify_ssl || caPath || certPath || keyPath;
+  return {
+    type: entry.type,
+    url: entry.url,
+    headers,
+    ...(customTls
+      ? {
+          tls: {
+            verify: entry.verify_ssl,
+            ...(caPath ? { caPath } : {}),
+            ...(certPath ? { certPath } : {}),
+            ...(keyPath ? { keyPath } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function toolFilter(entry: ServerEntry): ServerConfig["tools"] {
+  const enabled = entry.enabledTools ?? entry.enabled_tools;
+  return {
+    ...(enabled === undefined ? {} : { enabled }),
+    disabled: [...(entry.disabledTools ?? []), ...(entry.disabled_tools ?? [])],
+  };
+}
+
+function warnUnknownKeys(
+  value: unknown,
+  known: readonly string[],
+  path: (string | number)[],
+  warnings: string[],
+): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) warnings.push(`${formatPath([...path, key])}: unknown key, ignored`);
+  }
+}
+
+function issuesOf(error: z.ZodError, prefix: (string | number)[]): string[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment))];
+    return `${path.length > 0 ? formatPath(path) : "(file)"}: ${issue.message}`;
+  });
+}
+
+/** ["mcpServers", "github", "args", 0] → "mcpServers.github.args[0]". */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path
+    .map((segment, index) => (typeof segment === "number" ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join("");
+}
