@@ -18,18 +18,18 @@ export interface ProxyHandle {
 
 /** Wires config → servers (upstream + catalog + documents) → express, listens, and owns shutdown. */
 export async function startProxy(config: AppConfig, logger: Logger): Promise<ProxyHandle> {
-  let runtime: ProxyRuntime | undefined;
+  // The root routes read the runtime, created just below from the app's mount table.
   const { app, mounts } = createHttpApp({
     http: config.http,
     mode: config.mode,
     pathPrefix: config.pathPrefix,
-    rootDocument: () => runtime!.aggregatedDocument(),
-    rootTitle: () => runtime!.title(),
-    disabledServers: () => runtime!.disabled(),
+    rootDocument: () => runtime.aggregatedDocument(),
+    rootTitle: config.doc.title ?? "mcpo-ts",
+    disabledServers: () => runtime.disabled(),
     healthTimeoutMs: config.healthCheckTimeoutMs,
     logger,
   });
-  runtime = new ProxyRuntime(config, logger, mounts);
+  const runtime = new ProxyRuntime(config, logger, mounts);
   const httpServer = createServer(config, app);
   let inFlight = 0;
   httpServer.on("request", (_req, res) => {

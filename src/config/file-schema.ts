@@ -23,7 +23,7 @@ const commonKeys = {
 
 const stdioServerSchema = z.object({
   type: z.literal("stdio"),
-  command: z.string({ error: required(' for a stdio server (or give "url" for a remote one)') }).min(1),
+  command: z.string({ error: required(' for a stdio server (or give "url" for a remote one)') }).min(1, "must not be empty"),
   args: z.array(z.string(), { error: "must be a list of strings" }).default([]),
   env: stringMap.default({}),
   cwd: z.string().optional(),
@@ -37,8 +37,8 @@ const remoteServerSchema = <T extends "sse" | "streamable-http">(type: T) =>
       .string({ error: required(` for type "${type}"`) })
       .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
     headers: stringMap.default({}),
-    /** Shorthand for `headers: {"Authorization": "Bearer <token>"}`. */
-    auth_token: z.string().min(1).optional(),
+    /** Shorthand for `headers: {"Authorization": "Bearer <token>"}`; empty (e.g. `${TOKEN:-}`) means none. */
+    auth_token: z.string({ error: "must be a string" }).optional(),
     verify_ssl: flag.default(true),
     ssl_ca_path: z.string().optional(),
     ssl_cert_path: z.string().optional(),

@@ -17,7 +17,8 @@ export interface HttpAppOptions {
   pathPrefix: string;
   /** Multi mode: the aggregated document of every server. */
   rootDocument: () => OpenAPIObject;
-  rootTitle: () => string;
+  /** Multi mode: title of the aggregated document (--name, or "mcpo-ts"). */
+  rootTitle: string;
   /** Multi mode: names of servers the config disables. */
   disabledServers: () => readonly string[];
   healthTimeoutMs: number;
@@ -66,7 +67,7 @@ export function createHttpApp(options: HttpAppOptions): { app: Express; mounts: 
       if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
       res.redirect(301, `${http.rootPath}/docs/`);
     });
-    app.use("/docs", rootDocsAuth, ...createDocs({ specUrl, title: options.rootTitle() }));
+    app.use("/docs", rootDocsAuth, ...createDocs({ specUrl, title: options.rootTitle }));
     app.get(
       "/health",
       rootDocsAuth,
@@ -78,7 +79,7 @@ export function createHttpApp(options: HttpAppOptions): { app: Express; mounts: 
     );
     app.get("/", rootDocsAuth, function index(_req, res) {
       res.json({
-        name: options.rootTitle(),
+        name: options.rootTitle,
         docs: `${http.rootPath}/docs`,
         openapi: specUrl,
         health: `${http.rootPath}/health`,

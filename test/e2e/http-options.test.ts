@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { get } from "node:https";
 import { startFixtureHttp, FIXTURE_STDIO } from "../fixtures/index.js";
 import { stopAll } from "../helpers/processes.js";
 import { startProxy, waitForHealth } from "../helpers/proxy.js";
+import { selfSignedCertificate } from "../helpers/tls.js";
 import { waitFor } from "../helpers/wait.js";
 
 type Json = Record<string, any>;
@@ -74,28 +71,7 @@ describe("HTTP and upstream options", () => {
   });
 
   it("serves HTTPS with --ssl-certfile and --ssl-keyfile", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mcpo-tls-"));
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-      ],
-      { stdio: "ignore" },
-    );
+    const { cert, key } = selfSignedCertificate();
     const proxy = await startProxy(["--ssl-certfile", cert, "--ssl-keyfile", key], FIXTURE_STDIO);
     assert.match(proxy.url, /^https:\/\//);
     const health = await waitFor("HTTPS health", async () => {

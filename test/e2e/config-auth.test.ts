@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { FIXTURE_STDIO, startFixtureHttp } from "../fixtures/index.js";
+import { configFile } from "../helpers/config-file.js";
+import { stopAll } from "../helpers/processes.js";
+import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
+import { selfSignedCertificate } from "../helpers/tls.js";
+import { waitFor } from "../helpers/wait.js";
+
+type Json = Record<string, any>;
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const [command, ...args] = FIXTURE_STDIO;
+
+describe("config mode: keys, prefix and unknown keys", () => {
+  let proxy: Proxy;
+  before(async () => {
+    const config = configFile({
+      mcpServers: {
+        open: { command, args },
+        private: { command, args, api_key: "private-key", colour: "blue" },
+      },
+      connection_settings: { retry_delay: 0.05, surprise: 1 },
+    });
+    proxy = await startProxy(["--config", config.path, "--api-key", "global-key", "--path-prefix", "tools"], []);
+    await waitForHealth(proxy, 200);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await stopAll();
+  });
+
+  it("mounts servers under --path-prefix", async () => {
+    assert.equal((await proxy.post("/tools/open/pid", {}, bearer("global-key"))).status, 200);
+    assert.equal((await proxy.post("/open/pid", {}, bearer("global-key"))).status, 404);
+    const doc = (await proxy.get("/openapi.json")).body as Json;
+    assert.ok(doc.paths["/tools/open/pid"]);
+  });
+
+  it("guards every server with --api-key, and a server with its own api_key by that key only", async () => {
+    assert.equal((await proxy.post("/tools/open/pid", {})).status, 401);
+    assert.equal((await proxy.post("/tools/open/pid", {}, bearer("wrong"))).status, 403);
+    assert.equal((await proxy.post("/tools/private/pid", {}, bearer("global-key"))).status, 403);
+    assert.equal((await proxy.post("/tools/private/pid", {}, bearer("private-key"))).status, 200);
+  });
+
+  it("reports unknown keys as warnings with their path", () => {
+    const warnings = proxy
+      .logs()
+      .filter((line) => line.level === "warn")
+      .map((line) => String(line.msg));
+    assert.ok(warnings.includes("mcpServers.private.colour: unknown key, ignored"), warnings.join("\n"));
+    assert.ok(warnings.includes("connection_settings.surprise: unknown key, ignored"), warnings.join("\n"));
+  });
+});
+
+describe("config mode: TLS to a remote upstream", () => {
+  after(stopAll);
+
+  it("verifies with ssl_ca_path, accepts any certificate with verify_ssl false, and refuses an unknown one", async () => {
+    const tls = selfSignedCertificate();
+    const upstream = await startFixtureHttp(tls);
+    const config = configFile({
+      mcpServers: {
+        trusted: { type: "streamable-http", url: upstream.url, ssl_ca_path: tls.cert },
+        unchecked: { type: "streamable-http", url: upstream.url, verify_ssl: false },
+        strict: { type: "streamable-http", url: upstream.url },
+      },
+      connection_settings: { retry_delay: 0.05, max_retry_delay: 0.2, retry_attempts: 1 },
+    });
+    const proxy = await startProxy(["--config", config.path], []);
+    await waitFor("trusted and unchecked ready", async () => {
+      const servers = ((await proxy.get("/health")).body as Json).servers as Json;
+      return servers.trusted.details.state === "ready" && servers.unchecked.details.state === "ready";
+    });
+    assert.equal((await proxy.post("/trusted/pid", {})).status, 200);
+    assert.equal((await proxy.post("/unchecked/pid", {})).status, 200);
+    const strict = await waitFor("strict to be down", async () => {
+      const answer = await proxy.get("/strict/health");
+      return (answer.body as Json).details.state === "down" ? answer : undefined;
+    });
+    assert.equal(strict.status, 503);
+    assert.equal((await proxy.post("/strict/pid", {})).status, 503);
+    await proxy.stop();
+  });
+});
