@@ -90,6 +90,10 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
     } else if (RESERVED_NAMES.has(name)) {
       problems.push(`${formatPath(path)}: "${name}" is reserved for the proxy's own routes`);
     }
+    if (isObject(value) && value.type === undefined && value.command === undefined && value.url === undefined) {
+      problems.push(`${formatPath(path)}: needs "command" (a stdio server) or "url" (an SSE or Streamable HTTP server)`);
+      continue;
+    }
     const entry = serverEntrySchema.safeParse(value);
     if (!entry.success) {
       problems.push(...issuesOf(entry.error, path));
@@ -176,13 +180,17 @@ function toolFilter(entry: ServerEntry): ServerConfig["tools"] {
   };
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function warnUnknownKeys(
   value: unknown,
   known: readonly string[],
   path: (string | number)[],
   warnings: string[],
 ): void {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+  if (!isObject(value)) return;
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) warnings.push(`${formatPath([...path, key])}: unknown key, ignored`);
   }
