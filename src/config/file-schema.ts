@@ -23,7 +23,9 @@ const commonKeys = {
 
 const stdioServerSchema = z.object({
   type: z.literal("stdio"),
-  command: z.string({ error: required(' for a stdio server (or give "url" for a remote one)') }).min(1, "must not be empty"),
+  command: z
+    .string({ error: required(' for a stdio server (or give "url" for a remote one)') })
+    .min(1, "must not be empty"),
   args: z.array(z.string(), { error: "must be a list of strings" }).default([]),
   env: stringMap.default({}),
   cwd: z.string().optional(),

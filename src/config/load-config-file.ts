@@ -91,7 +91,9 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       problems.push(`${formatPath(path)}: "${name}" is reserved for the proxy's own routes`);
     }
     if (isObject(value) && value.type === undefined && value.command === undefined && value.url === undefined) {
-      problems.push(`${formatPath(path)}: needs "command" (a stdio server) or "url" (an SSE or Streamable HTTP server)`);
+      problems.push(
+        `${formatPath(path)}: needs "command" (a stdio server) or "url" (an SSE or Streamable HTTP server)`,
+      );
       continue;
     }
     const entry = serverEntrySchema.safeParse(value);
