@@ -70,6 +70,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #nextAttemptAt = 0;
   #lossReason: string | undefined;
   #tools: readonly Tool[] = [];
+  #activeCheck: NodeJS.Timeout | undefined;
   #serverInfo: UpstreamServerInfo | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
@@ -194,6 +195,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#health.recordSuccess();
     this.#tools = tools;
     this.#setState("ready");
+    this.#scheduleActiveChecks(client);
     this.#log.info(
       { server: version?.name, version: version?.version, tools: tools.length },
       `connected to ${this.label}`,
@@ -215,8 +217,26 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     }
   }
 
+  /**
+   * Optional active health (`health_check_interval` > 0): a ping every
+   * interval while connected, so a dead upstream is noticed without a call.
+   */
+  #scheduleActiveChecks(client: Client): void {
+    clearInterval(this.#activeCheck);
+    const { healthCheckIntervalMs, connectionTimeoutMs } = this.#options.server.settings;
+    if (healthCheckIntervalMs <= 0) return;
+    this.#activeCheck = setInterval(() => {
+      if (client !== this.#client) return clearInterval(this.#activeCheck);
+      void this.checkHealth(Math.min(connectionTimeoutMs, healthCheckIntervalMs)).then((report) => {
+        if (!report.healthy) this.#log.warn({ reason: report.message }, "active health check failed");
+      });
+    }, healthCheckIntervalMs);
+    this.#activeCheck.unref();
+  }
+
   #onClosed(client: Client, transport: unknown): void {
     if (client !== this.#client) return; // an attempt that never got established, or an old client
+    clearInterval(this.#activeCheck);
     this.#client = undefined;
     if (this.#lifetime.signal.aborted) return;
     const reason =
@@ -328,6 +348,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async close(): Promise<void> {
     if (this.#lifetime.signal.aborted) return;
     this.#lifetime.abort();
+    clearInterval(this.#activeCheck);
     this.#setState("closed");
     const clients = [this.#client, this.#attemptClient].filter((c): c is Client => c !== undefined);
     this.#client = undefined;

@@ -21,7 +21,10 @@ describe("config mode: keys, prefix and unknown keys", () => {
       },
       connection_settings: { retry_delay: 0.05, surprise: 1 },
     });
-    proxy = await startProxy(["--config", config.path, "--api-key", "global-key", "--path-prefix", "tools"], []);
+    proxy = await startProxy(
+      ["--config", config.path, "--api-key", "global-key", "--path-prefix", "tools", "--root-path", "/base"],
+      [],
+    );
     await waitForHealth(proxy, 200);
   });
   after(async () => {
@@ -29,11 +32,21 @@ describe("config mode: keys, prefix and unknown keys", () => {
     await stopAll();
   });
 
-  it("mounts servers under --path-prefix", async () => {
+  it("mounts servers under --path-prefix, with --root-path in every public URL", async () => {
     assert.equal((await proxy.post("/tools/open/pid", {}, bearer("global-key"))).status, 200);
+    assert.equal((await proxy.post("/base/tools/open/pid", {}, bearer("global-key"))).status, 200);
     assert.equal((await proxy.post("/open/pid", {}, bearer("global-key"))).status, 404);
     const doc = (await proxy.get("/openapi.json")).body as Json;
     assert.ok(doc.paths["/tools/open/pid"]);
+    assert.deepEqual(doc.servers, [{ url: "/base" }]);
+    const own = (await proxy.get("/tools/open/openapi.json")).body as Json;
+    assert.deepEqual(own.servers, [{ url: "/base/tools/open" }]);
+    assert.match(
+      (await proxy.get("/tools/open/docs/swagger-ui-init.js")).text,
+      /"url": "\/base\/tools\/open\/openapi.json"/,
+    );
+    assert.equal((await proxy.get("/tools/open/docs")).headers.get("location"), "/base/tools/open/docs/");
+    assert.match((await proxy.get("/docs/swagger-ui-init.js")).text, /"url": "\/base\/openapi.json"/);
   });
 
   it("guards every server with --api-key, and a server with its own api_key by that key only", async () => {
@@ -50,6 +63,26 @@ describe("config mode: keys, prefix and unknown keys", () => {
       .map((line) => String(line.msg));
     assert.ok(warnings.includes("mcpServers.private.colour: unknown key, ignored"), warnings.join("\n"));
     assert.ok(warnings.includes("connection_settings.surprise: unknown key, ignored"), warnings.join("\n"));
+  });
+});
+
+describe("config mode: health_check_interval", () => {
+  after(stopAll);
+
+  it("notices a dead upstream without any call", async () => {
+    const upstream = await startFixtureHttp();
+    const config = configFile({
+      mcpServers: { remote: { type: "streamable-http", url: upstream.url } },
+      connection_settings: { health_check_interval: 0.1, retry_delay: 0.05, max_retry_delay: 0.2 },
+    });
+    const proxy = await startProxy(["--config", config.path], []);
+    // GET / reports the state without checking anything itself.
+    const state = async () => ((await proxy.get("/")).body as Json).servers.remote.state as string;
+    await waitFor("ready", async () => (await state()) === "ready");
+    await upstream.stop();
+    await waitFor("the active check to notice", async () => (await state()) !== "ready");
+    await waitFor("the warning", () => proxy.logs().some((line) => line.msg === "active health check failed"));
+    await proxy.stop();
   });
 });
 
