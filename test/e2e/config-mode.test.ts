@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { EVERYTHING_ENTRY, startEverything, type RemoteServer } from "../helpers/everything.js";
 import { FIXTURE_STDIO } from "../fixtures/index.js";
+import { FIXTURE_TOOLS } from "../fixtures/fixture-tools.js";
 import { configFile } from "../helpers/config-file.js";
 import { freePort } from "../helpers/ports.js";
 import { stopAll } from "../helpers/processes.js";
@@ -70,7 +71,7 @@ describe("config mode: several servers over every transport, one of them down", 
     const doc = (await proxy.get("/openapi.json")).body as Json;
     await SwaggerParser.validate(structuredClone(doc) as never);
     const operations = Object.entries(doc.paths as Json).filter(([path]) => path !== "/health");
-    const expected = EVERYTHING_TOOLS - 2 + EVERYTHING_TOOLS + 2 + 11; // local, legacy, modern, fixture
+    const expected = EVERYTHING_TOOLS - 2 + EVERYTHING_TOOLS + 2 + FIXTURE_TOOLS.length; // local, legacy, modern, fixture
     assert.equal(operations.length, expected);
     const ids = operations.map(([, item]) => item.post.operationId as string);
     assert.equal(new Set(ids).size, ids.length);

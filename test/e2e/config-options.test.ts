@@ -91,7 +91,7 @@ describe("config mode: TLS to a remote upstream", () => {
 
   it("verifies with ssl_ca_path, accepts any certificate with verify_ssl false, and refuses an unknown one", async () => {
     const tls = selfSignedCertificate();
-    const upstream = await startFixtureHttp(tls);
+    const upstream = await startFixtureHttp({ tls });
     const config = configFile({
       mcpServers: {
         trusted: { type: "streamable-http", url: upstream.url, ssl_ca_path: tls.cert },

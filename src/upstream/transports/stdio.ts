@@ -1,9 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { once } from "node:events";
-import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { LineFramer } from "./line-framer.js";
 
 export interface StdioTransportOptions {
   command: string;
@@ -15,6 +16,8 @@ export interface StdioTransportOptions {
   onStderrLine: (line: string) => void;
   /** How long close() waits after SIGTERM before it sends SIGKILL to the whole group. */
   killGraceMs?: number;
+  /** Longest JSON-RPC line accepted from the server (default 64 MiB); longer ones are dropped and reported. */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -37,7 +40,7 @@ const MAX_STDERR_LINE = 8192;
  * child, so servers started through wrappers (`npx`, `uvx`, `sh -c`) leave
  * their real process behind (typescript-sdk #2023). Spawning detached makes
  * the child a group leader, and close() signals the whole group. Framing uses
- * the SDK's own ReadBuffer and serializeMessage, so the wire format is the SDK's.
+ * the SDK's own (de)serializeMessage, so the wire format is the SDK's.
  */
 export class ProcessGroupStdioTransport implements Transport {
   onclose?: () => void;
@@ -47,9 +50,15 @@ export class ProcessGroupStdioTransport implements Transport {
   #child?: ChildProcessWithoutNullStreams;
   #exited = false;
   #exitDescription = "";
-  readonly #readBuffer = new ReadBuffer();
+  readonly #framer: LineFramer;
 
-  constructor(private readonly options: StdioTransportOptions) {}
+  constructor(private readonly options: StdioTransportOptions) {
+    this.#framer = new LineFramer(
+      options.maxMessageBytes ?? 64 * 1024 * 1024,
+      (line) => this.#receive(line),
+      (limit) => this.onerror?.(new Error(`the server wrote a line over ${limit} bytes on stdout; it was dropped`)),
+    );
+  }
 
   /** The child's PID once started (for tests and logs). */
   get pid(): number | undefined {
@@ -74,10 +83,7 @@ export class ProcessGroupStdioTransport implements Transport {
     const group = child.pid === undefined ? undefined : -child.pid;
     if (group !== undefined) liveGroups.add(group);
 
-    child.stdout.on("data", (chunk: Buffer) => {
-      this.#readBuffer.append(chunk);
-      this.#drainMessages();
-    });
+    child.stdout.on("data", (chunk: Buffer) => this.#framer.push(chunk));
     const stderr = createInterface({ input: child.stderr, crlfDelay: Infinity });
     stderr.on("line", (line) =>
       this.options.onStderrLine(line.length > MAX_STDERR_LINE ? `${line.slice(0, MAX_STDERR_LINE)}…` : line),
@@ -92,7 +98,6 @@ export class ProcessGroupStdioTransport implements Transport {
     child.on("close", () => {
       // The leader is gone; members it left behind are ended by close() or the exit hook.
       if (group !== undefined && !groupAlive(group)) liveGroups.delete(group);
-      this.#readBuffer.clear();
       this.onclose?.();
     });
 
@@ -106,19 +111,17 @@ export class ProcessGroupStdioTransport implements Transport {
     });
   }
 
-  #drainMessages(): void {
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.#readBuffer.readMessage();
-      } catch (error) {
-        // A line that is not JSON-RPC (a stray console.log): report it and keep reading.
-        this.onerror?.(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (message === null) return;
-      this.onmessage?.(message);
+  #receive(line: string): void {
+    if (line.trim() === "") return;
+    let message: JSONRPCMessage;
+    try {
+      message = deserializeMessage(line);
+    } catch {
+      // A line that is not JSON-RPC (a stray console.log): report it and keep reading.
+      this.onerror?.(new Error(`the server wrote a line on stdout that is not JSON-RPC: ${line.slice(0, 200)}`));
+      return;
     }
+    this.onmessage?.(message);
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
