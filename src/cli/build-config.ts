@@ -86,6 +86,8 @@ const FLAG_NAMES: Record<string, string> = {
   connection_timeout: "--connection-timeout",
   sse_read_timeout: "--sse-read-timeout",
   tool_timeout: "--tool-timeout",
+  max_tool_timeout: "--max-tool-timeout",
+  max_concurrency: "--max-concurrency",
 };
 
 /**
@@ -107,6 +109,8 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
       connection_timeout: options.connectionTimeout,
       sse_read_timeout: options.sseReadTimeout,
       tool_timeout: options.toolTimeout,
+      max_tool_timeout: options.maxToolTimeout,
+      max_concurrency: options.maxConcurrency,
     },
   });
   if (!parsed.success) {

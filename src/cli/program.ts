@@ -27,6 +27,8 @@ export interface CliOptions {
   maxRetryDelay?: string;
   sseReadTimeout?: string;
   toolTimeout?: string;
+  maxToolTimeout?: string;
+  maxConcurrency?: string;
   maxBodySize?: string;
   config?: string;
   hotReload?: boolean;
@@ -92,7 +94,18 @@ export function createProgram(): Command {
     .option("--retry-delay <seconds>", `first wait between attempts, doubled each time (default: ${c.retry_delay})`)
     .option("--max-retry-delay <seconds>", `cap on the wait between attempts (default: ${c.max_retry_delay})`)
     .option("--sse-read-timeout <seconds>", `bound on silence on an SSE stream (default: ${c.sse_read_timeout})`)
-    .option("--tool-timeout <seconds>", `bound on one tool call; answered 504 past it (default: ${c.tool_timeout})`)
+    .option(
+      "--tool-timeout <seconds>",
+      `bound on one tool call without progress; answered 504 past it (default: ${c.tool_timeout})`,
+    )
+    .option(
+      "--max-tool-timeout <seconds>",
+      `hard cap on a call that keeps reporting progress (default: ${c.max_tool_timeout})`,
+    )
+    .option(
+      "--max-concurrency <n>",
+      `calls running at once per upstream; more wait in a queue (default: ${c.max_concurrency})`,
+    )
     .option("--max-body-size <bytes>", `largest accepted request body (default: ${DEFAULTS.maxBodySize})`)
     .helpOption("-h, --help", "show this help")
     .showSuggestionAfterError(true)

@@ -26,8 +26,17 @@ export const DEFAULTS = {
     connection_timeout: 30,
     /** Bound on silence on an SSE stream. */
     sse_read_timeout: 60,
-    /** Bound on one tool call. 300 s matches Open WebUI's own client timeout, so long tools are not cut off first by us. */
+    /**
+     * Bound on one tool call without progress. 300 s matches Open WebUI's own client timeout, so long tools are
+     * not cut off first by us. Each progress notification from the tool starts it again, up to max_tool_timeout.
+     */
     tool_timeout: 300,
+    /** Hard cap on one tool call, however much progress it reports. */
+    max_tool_timeout: 1800,
+    /** Calls running at once on one server; more wait in a queue. */
+    max_concurrency: 128,
+    /** Calls waiting for a slot; past this, calls are refused with 503 and Retry-After. */
+    max_queue: 1024,
     /** Active ping period; 0 = off (health is passive, checked on demand). */
     health_check_interval: 0,
   },

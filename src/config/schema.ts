@@ -35,6 +35,9 @@ export const connectionSettingsInputSchema = z
     connection_timeout: seconds(0.001),
     sse_read_timeout: seconds(0.001),
     tool_timeout: seconds(0.001),
+    max_tool_timeout: seconds(0.001),
+    max_concurrency: z.coerce.number().int().min(1),
+    max_queue: z.coerce.number().int().min(0),
     health_check_interval: seconds(0),
   })
   .partial();
@@ -50,6 +53,10 @@ export interface ConnectionSettings {
   readonly connectionTimeoutMs: number;
   readonly sseReadTimeoutMs: number;
   readonly toolTimeoutMs: number;
+  /** Hard cap on a call that keeps reporting progress (never below toolTimeoutMs). */
+  readonly maxToolTimeoutMs: number;
+  readonly maxConcurrency: number;
+  readonly maxQueue: number;
   readonly healthCheckIntervalMs: number;
 }
 
@@ -69,6 +76,9 @@ export function resolveConnectionSettings(
     connectionTimeoutMs: ms(merged.connection_timeout),
     sseReadTimeoutMs: ms(merged.sse_read_timeout),
     toolTimeoutMs: ms(merged.tool_timeout),
+    maxToolTimeoutMs: Math.max(ms(merged.max_tool_timeout), ms(merged.tool_timeout)),
+    maxConcurrency: merged.max_concurrency,
+    maxQueue: merged.max_queue,
     healthCheckIntervalMs: ms(merged.health_check_interval),
   };
 }

@@ -34,6 +34,7 @@ export const healthResponseSchema = z
       last_error: z.string().nullable(),
       last_check: z.number().nullable().meta({ description: "Unix time in seconds" }),
       last_success: z.number().nullable().meta({ description: "Unix time in seconds" }),
+      seconds_since_success: z.number().nullable().meta({ description: "Seconds since the last success" }),
       reconnect_count: z.number().int(),
       check_type: z.literal("on_demand"),
       server: z.object({ name: z.string(), version: z.string() }).nullable(),

@@ -136,3 +136,13 @@ function errorCode(error: unknown): string | undefined {
 export function formatSeconds(ms: number | undefined): string {
   return ms === undefined ? "the time limit" : `${Number((ms / 1000).toFixed(3))} s`;
 }
+
+/**
+ * The upstream no longer knows our Streamable HTTP session (it restarted, or
+ * the session expired): HTTP 404 per the spec, 400 "No valid session ID" from
+ * some servers (server-everything). The request never ran.
+ */
+export function isLostSession(error: unknown): boolean {
+  if (!(error instanceof StreamableHTTPError)) return false;
+  return error.code === 404 || (error.code === 400 && /session/i.test(error.message));
+}

@@ -1,19 +1,30 @@
 import { EventEmitter } from "node:events";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolResultSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import pRetry, { AbortError } from "p-retry";
+import pRetry from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
-import { ClientClosedRequestError, UpstreamUnavailableError, type ProxyError } from "../errors/index.js";
+import {
+  ClientClosedRequestError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  type ProxyError,
+} from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { classifyError } from "./classify-error.js";
+import { classifyError, formatSeconds, isLostSession } from "./classify-error.js";
+import { dial, type Dialed } from "./dial.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
+import { ConcurrencyLimiter } from "./limiter.js";
 import { listAllTools } from "./list-tools.js";
-import { createTransport, describeTransport } from "./transports/create-transport.js";
+import { SilenceWatch } from "./silence-watch.js";
+import { stderrLogger } from "./stderr-log.js";
+import { describeTransport } from "./transports/create-transport.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
 export interface UpstreamServerInfo {
@@ -26,7 +37,7 @@ export interface UpstreamServerInfo {
 export interface CallOptions {
   /** Aborted when the caller goes away; the upstream call is then cancelled. */
   signal?: AbortSignal;
-  /** Overrides the server's tool timeout for this call. */
+  /** Shortens the server's tool timeout for this call; it is then also the hard cap. */
   timeoutMs?: number;
 }
 
@@ -50,11 +61,18 @@ export interface UpstreamConnectionOptions {
   clientInfo: { name: string; version: string };
 }
 
+/** One established connection: the SDK client and what watches it. */
+interface Session {
+  readonly client: Client;
+  readonly watch?: SilenceWatch;
+  activeCheck?: NodeJS.Timeout;
+}
+
 /**
- * One upstream MCP server: dials it (bounded by the connection timeout),
- * retries with exponential backoff, reconnects when the connection is lost,
- * keeps passive health, and offers calls that always end (timeout or signal).
- * The only class that holds an SDK Client.
+ * One upstream MCP server: dials it, retries with exponential backoff,
+ * reconnects on every kind of loss, keeps passive health, and runs calls that
+ * always end (timeout, cap or caller gone) within a concurrency limit. The
+ * only class that holds an SDK Client.
  */
 export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly label: string;
@@ -62,15 +80,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly #log: Logger;
   readonly #health = new HealthTracker();
   readonly #lifetime = new AbortController();
-  #client: Client | undefined;
+  readonly #limiter: ConcurrencyLimiter;
+  readonly #onStderrLine: (line: string) => void;
+  #session: Session | undefined;
   /** The client of an attempt still in progress, so close() can end it too. */
   #attemptClient: Client | undefined;
   #connecting: Promise<void> | undefined;
   #everConnected = false;
   #nextAttemptAt = 0;
-  #lossReason: string | undefined;
   #tools: readonly Tool[] = [];
-  #activeCheck: NodeJS.Timeout | undefined;
   #serverInfo: UpstreamServerInfo | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
@@ -78,6 +96,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#options = options;
     this.label = describeTransport(options.server.transport);
     this.#log = options.logger.child({ upstream: options.server.name || this.label });
+    this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
+    this.#onStderrLine = stderrLogger(this.#log);
   }
 
   get state(): ConnectionState {
@@ -110,12 +130,22 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   }
 
   async #connectWithRetry(): Promise<void> {
-    const settings = this.#options.server.settings;
+    const { server, baseEnv, clientInfo } = this.#options;
+    const settings = server.settings;
     const limit = settings.retryAttempts < 0 ? "∞" : String(settings.retryAttempts);
-    await pRetry(
-      async (attempt) => {
+    const dialed = await pRetry(
+      (attempt) => {
         this.#log.info({ attempt: `${attempt}/${limit}` }, `connecting to ${this.label}`);
-        await this.#connectOnce();
+        return dial({
+          server,
+          baseEnv,
+          clientInfo,
+          onStderrLine: this.#onStderrLine,
+          lifetime: this.#lifetime.signal,
+          onClose: (client, transport) => this.#onClosed(client, transport),
+          onError: (client, transport, error) => this.#onTransportError(client, transport, error),
+          onAttempt: (client) => (this.#attemptClient = client),
+        });
       },
       {
         // Never give up: past `retryAttempts` the server is reported down and retried at the capped pace.
@@ -147,42 +177,27 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         },
       },
     );
+    this.#established(dialed);
   }
 
-  async #connectOnce(): Promise<void> {
-    const { server, baseEnv, clientInfo } = this.#options;
-    const timeoutMs = server.settings.connectionTimeoutMs;
-    const transport = createTransport(server.transport, {
-      baseEnv,
-      onStderrLine: (line) => this.#log.info({ stream: "stderr" }, line),
-    });
-    const client = new Client(clientInfo, { capabilities: {} });
-    client.onerror = (error) => this.#log.debug({ err: error }, "transport error");
-    client.onclose = () => this.#onClosed(client, transport);
-    this.#attemptClient = client;
-    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#lifetime.signal]);
-    try {
-      // connect() bounds only `initialize`; dialing (SSE's GET, a spawn) is bounded by the race.
-      await raceSignal(client.connect(transport, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
-      const tools = await raceSignal(
-        listAllTools(client, { timeout: timeoutMs, signal: deadline }),
-        deadline,
-        timeoutMs,
-      );
-      if (this.#lifetime.signal.aborted) throw new AbortError("closed while connecting");
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#refreshTools(client));
-      this.#established(client, tools);
-    } catch (error) {
-      await client.close().catch(() => undefined);
-      throw error;
-    } finally {
-      this.#attemptClient = undefined;
+  #established({ client, transport, tools }: Dialed): void {
+    const settings = this.#options.server.settings;
+    const session: Session = {
+      client,
+      // Remote upstreams can go silent without closing: pinged when silent while calls wait.
+      ...(this.#options.server.transport.type === "stdio"
+        ? {}
+        : { watch: new SilenceWatch(settings.sseReadTimeoutMs, () => this.#checkSilent(client)) }),
+    };
+    if (session.watch) {
+      const deliver = transport.onmessage;
+      transport.onmessage = (message, extra) => {
+        session.watch!.heard();
+        deliver?.(message, extra);
+      };
     }
-  }
-
-  #established(client: Client, tools: Tool[]): void {
-    this.#client = client;
-    this.#lossReason = undefined;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#refreshTools(client));
+    this.#session = session;
     const version = client.getServerVersion();
     this.#serverInfo = version && {
       name: version.name,
@@ -195,7 +210,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#health.recordSuccess();
     this.#tools = tools;
     this.#setState("ready");
-    this.#scheduleActiveChecks(client);
+    this.#scheduleActiveChecks(session);
     this.#log.info(
       { server: version?.name, version: version?.version, tools: tools.length },
       `connected to ${this.label}`,
@@ -204,11 +219,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   }
 
   async #refreshTools(client: Client): Promise<void> {
-    if (client !== this.#client) return;
+    if (client !== this.#session?.client) return;
     const timeoutMs = this.#options.server.settings.connectionTimeoutMs;
     try {
       const tools = await listAllTools(client, { timeout: timeoutMs });
-      if (client !== this.#client) return;
+      if (client !== this.#session?.client) return;
       this.#tools = tools;
       this.#log.info({ tools: tools.length }, "tool list changed upstream; reloaded");
       this.emit("tools", tools);
@@ -221,40 +236,65 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
    * Optional active health (`health_check_interval` > 0): a ping every
    * interval while connected, so a dead upstream is noticed without a call.
    */
-  #scheduleActiveChecks(client: Client): void {
-    clearInterval(this.#activeCheck);
+  #scheduleActiveChecks(session: Session): void {
     const { healthCheckIntervalMs, connectionTimeoutMs } = this.#options.server.settings;
     if (healthCheckIntervalMs <= 0) return;
-    this.#activeCheck = setInterval(() => {
-      if (client !== this.#client) return clearInterval(this.#activeCheck);
+    session.activeCheck = setInterval(() => {
       void this.checkHealth(Math.min(connectionTimeoutMs, healthCheckIntervalMs)).then((report) => {
         if (!report.healthy) this.#log.warn({ reason: report.message }, "active health check failed");
       });
     }, healthCheckIntervalMs);
-    this.#activeCheck.unref();
+    session.activeCheck.unref();
   }
 
-  #onClosed(client: Client, transport: unknown): void {
-    if (client !== this.#client) return; // an attempt that never got established, or an old client
-    clearInterval(this.#activeCheck);
-    this.#client = undefined;
-    if (this.#lifetime.signal.aborted) return;
-    const reason =
-      this.#lossReason ??
-      (transport instanceof ProcessGroupStdioTransport && transport.exitDescription
+  /** Nothing heard for sse_read_timeout while calls wait: a ping decides whether the upstream is still there. */
+  async #checkSilent(client: Client): Promise<void> {
+    const { sseReadTimeoutMs, connectionTimeoutMs } = this.#options.server.settings;
+    try {
+      await client.ping({ timeout: Math.min(sseReadTimeoutMs, connectionTimeoutMs) });
+    } catch {
+      this.#lose(
+        client,
+        `nothing heard from the upstream within sse_read_timeout (${formatSeconds(sseReadTimeoutMs)})`,
+      );
+    }
+  }
+
+  #onTransportError(client: Client, transport: Transport, error: Error): void {
+    this.#log.debug({ err: error }, "transport error");
+    // The SDK's EventSource would reconnect by itself into a new session without `initialize`
+    // (typescript-sdk #510): drop the client instead, and dial again properly.
+    if (transport instanceof SSEClientTransport) this.#lose(client, `the SSE stream failed (${error.message})`);
+  }
+
+  #onClosed(client: Client, transport: Transport): void {
+    if (client !== this.#session?.client) return; // an attempt never established, or a session already dropped
+    this.#detach(
+      transport instanceof ProcessGroupStdioTransport && transport.exitDescription
         ? `server process ${transport.exitDescription}`
-        : "connection closed");
+        : "connection closed",
+    );
+  }
+
+  /** For failures that do not close the transport (HTTP): drop the session now, close its client behind. */
+  #lose(client: Client, reason: string): void {
+    if (client !== this.#session?.client) return;
+    this.#detach(reason);
+    void client.close().catch(() => undefined);
+  }
+
+  /** The session is gone: from here on calls wait for (or are refused until) the next one. */
+  #detach(reason: string): void {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = undefined;
+    session.watch?.stop();
+    clearInterval(session.activeCheck);
+    if (this.#lifetime.signal.aborted) return;
     this.#health.recordFailure(reason);
     this.#setState("reconnecting");
     this.#log.warn({ reason }, `lost the connection to ${this.label}; reconnecting`);
     this.start();
-  }
-
-  /** For transports that fail without closing (HTTP): drop the client so that onclose reconnects. */
-  #lose(client: Client, reason: string): void {
-    if (client !== this.#client) return;
-    this.#lossReason = reason;
-    void client.close().catch(() => undefined);
   }
 
   #setState(state: ConnectionState): void {
@@ -278,12 +318,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   /** Throws a 503-mapped error unless the upstream is connected. */
   assertReady(operation: string): void {
-    this.#requireClient(operation);
+    this.#requireSession(operation);
   }
 
-  #requireClient(operation: string): Client {
-    const client = this.#client;
-    if (client && this.state === "ready") return client;
+  #requireSession(operation: string): Session {
+    const session = this.#session;
+    if (session && this.state === "ready") return session;
     const lastError = this.#health.snapshot().last_error;
     throw new UpstreamUnavailableError(
       `upstream "${this.label}" is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
@@ -291,35 +331,112 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     );
   }
 
+  /** Resolves once connected again; rejects (503) if that takes longer than `timeoutMs`. */
+  #waitUntilReady(timeoutMs: number, operation: string, signal?: AbortSignal): Promise<void> {
+    if (this.#session && this.state === "ready") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const finish = (error?: unknown): void => {
+        clearTimeout(timer);
+        this.off("state", onState);
+        signal?.removeEventListener("abort", onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onState = (state: ConnectionState): void => {
+        if (state === "ready") finish();
+        else if (state === "closed") finish(this.#unavailable(operation));
+      };
+      const onAbort = (): void => finish(new ClientClosedRequestError());
+      const timer = setTimeout(() => finish(this.#unavailable(operation)), timeoutMs);
+      this.on("state", onState);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #unavailable(operation: string): UpstreamUnavailableError {
+    try {
+      this.#requireSession(operation);
+    } catch (error) {
+      return error as UpstreamUnavailableError;
+    }
+    return new UpstreamUnavailableError(`upstream "${this.label}" is unavailable for ${operation}`, 1);
+  }
+
   /** Calls a tool. Resolves with the raw MCP result (isError included); rejects with a ProxyError. */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     const operation = `tool "${name}"`;
-    const client = this.#requireClient(operation);
-    const timeoutMs = options.timeoutMs ?? this.#options.server.settings.toolTimeoutMs;
+    this.#requireSession(operation); // fail fast: no point queueing for an upstream that is not there
+    let release: () => void;
     try {
-      const result = await client.request(
-        { method: "tools/call", params: { name, arguments: args } },
-        CallToolResultSchema,
-        {
-          timeout: timeoutMs,
-          maxTotalTimeout: timeoutMs,
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
-      );
-      this.#health.recordSuccess();
-      return result;
+      release = await this.#limiter.acquire(options.signal);
     } catch (error) {
       if (options.signal?.aborted) throw new ClientClosedRequestError();
-      const proxyError = this.#classify(error, operation, timeoutMs);
-      this.#health.recordFailure(proxyError.message);
-      if (proxyError instanceof UpstreamUnavailableError) this.#lose(client, proxyError.message);
-      throw proxyError;
+      throw new UpstreamUnavailableError(
+        `upstream "${this.label}" is busy (${(error as Error).message}); try again shortly`,
+        1,
+      );
+    }
+    try {
+      return await this.#callWithRecovery(name, args, operation, options);
+    } finally {
+      release();
+    }
+  }
+
+  async #callWithRecovery(
+    name: string,
+    args: Record<string, unknown>,
+    operation: string,
+    options: CallOptions,
+  ): Promise<CallToolResult> {
+    const settings = this.#options.server.settings;
+    const timeoutMs = options.timeoutMs ?? settings.toolTimeoutMs;
+    const capMs = options.timeoutMs ?? settings.maxToolTimeoutMs;
+    // Our own hard cap: the SDK's maxTotalTimeout does not send notifications/cancelled upstream.
+    const cap = AbortSignal.timeout(capMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, cap]) : cap;
+    for (let attempt = 1; ; attempt++) {
+      const session = this.#requireSession(operation);
+      const done = session.watch?.begin();
+      try {
+        const result = await session.client.request(
+          { method: "tools/call", params: { name, arguments: args } },
+          CallToolResultSchema,
+          // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
+          { timeout: timeoutMs, resetTimeoutOnProgress: true, onprogress: () => undefined, signal },
+        );
+        this.#health.recordSuccess();
+        return result;
+      } catch (error) {
+        if (options.signal?.aborted) throw new ClientClosedRequestError();
+        if (attempt === 1 && isLostSession(error)) {
+          // The upstream did not know our session, so it never ran this call: re-initialize, run it once more.
+          this.#log.warn({ tool: name }, "the upstream forgot the session; re-initializing and retrying the call once");
+          this.#lose(session.client, "the upstream forgot the session");
+          await this.#waitUntilReady(settings.connectionTimeoutMs, operation, options.signal);
+          continue;
+        }
+        const proxyError = cap.aborted
+          ? new UpstreamTimeoutError(
+              capMs > timeoutMs
+                ? `upstream "${this.label}" kept ${operation} going past the cap of ${formatSeconds(capMs)}; the call was cancelled upstream`
+                : `upstream "${this.label}" did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
+              { cause: error },
+            )
+          : this.#classify(error, operation, timeoutMs);
+        this.#health.recordFailure(proxyError.message);
+        if (proxyError instanceof UpstreamUnavailableError) this.#lose(session.client, proxyError.message);
+        throw proxyError;
+      } finally {
+        done?.();
+      }
     }
   }
 
   /** On-demand health: an MCP ping within `timeoutMs` when connected. */
   async checkHealth(timeoutMs: number): Promise<HealthReport> {
-    if (!this.#client || this.state !== "ready") {
+    const session = this.#session;
+    if (!session || this.state !== "ready") {
       const snapshot = this.#health.snapshot();
       return {
         healthy: false,
@@ -327,15 +444,14 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         snapshot,
       };
     }
-    const client = this.#client;
     try {
-      await client.ping({ timeout: timeoutMs });
+      await session.client.ping({ timeout: timeoutMs });
       this.#health.recordSuccess();
       return { healthy: true, message: "connection OK", snapshot: this.#health.snapshot() };
     } catch (error) {
       const proxyError = this.#classify(error, "ping", timeoutMs);
       this.#health.recordFailure(proxyError.message);
-      if (proxyError instanceof UpstreamUnavailableError) this.#lose(client, proxyError.message);
+      if (proxyError instanceof UpstreamUnavailableError) this.#lose(session.client, proxyError.message);
       return { healthy: false, message: proxyError.message, snapshot: this.#health.snapshot() };
     }
   }
@@ -348,28 +464,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async close(): Promise<void> {
     if (this.#lifetime.signal.aborted) return;
     this.#lifetime.abort();
-    clearInterval(this.#activeCheck);
+    const session = this.#session;
+    this.#detach("closed");
     this.#setState("closed");
-    const clients = [this.#client, this.#attemptClient].filter((c): c is Client => c !== undefined);
-    this.#client = undefined;
+    const clients = [session?.client, this.#attemptClient].filter((c): c is Client => c !== undefined);
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await this.#connecting;
   }
-}
-
-/** Rejects when `signal` aborts, so a dial that never answers still ends. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      const reason: unknown = signal.reason;
-      reject(
-        reason instanceof DOMException && reason.name === "TimeoutError"
-          ? new Error(`no answer within the connection timeout of ${timeoutMs / 1000} s`)
-          : new AbortError("closed while connecting"),
-      );
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

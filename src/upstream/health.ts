@@ -8,6 +8,8 @@ export interface HealthSnapshot {
   /** Unix time in seconds (as Python's time.time()), or null when never. */
   last_check: number | null;
   last_success: number | null;
+  /** Seconds since the last success, or null when never. */
+  seconds_since_success: number | null;
   reconnect_count: number;
 }
 
@@ -47,6 +49,8 @@ export class HealthTracker {
       last_error: this.#lastError,
       last_check: this.#lastCheck,
       last_success: this.#lastSuccess,
+      seconds_since_success:
+        this.#lastSuccess === null ? null : Math.round((unixSeconds() - this.#lastSuccess) * 1000) / 1000,
       reconnect_count: this.#reconnects,
     };
   }

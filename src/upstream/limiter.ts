@@ -1,0 +1,69 @@
+/** Thrown when every slot is taken and the queue is full. */
+export class LimiterFullError extends Error {
+  override readonly name = "LimiterFullError";
+}
+
+interface Waiter {
+  resolve: (release: () => void) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * At most `max` calls at once; up to `maxQueue` more wait their turn, first
+ * come first served; past that, acquire() refuses at once. A waiter whose
+ * caller goes away (signal) leaves the queue.
+ */
+export class ConcurrencyLimiter {
+  #active = 0;
+  readonly #queue: Waiter[] = [];
+
+  constructor(
+    readonly max: number,
+    readonly maxQueue: number,
+  ) {}
+
+  get active(): number {
+    return this.#active;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves with a release function, to be called exactly once when the call ends. */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.#active < this.max) {
+      this.#active++;
+      return Promise.resolve(this.#releaser());
+    }
+    if (this.#queue.length >= this.maxQueue) {
+      return Promise.reject(new LimiterFullError(`${this.#active} calls running and ${this.#queue.length} waiting`));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      this.#queue.push(waiter);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const index = this.#queue.indexOf(waiter);
+          if (index !== -1) {
+            this.#queue.splice(index, 1);
+            reject(signal.reason);
+          }
+        },
+        { once: true },
+      );
+    });
+  }
+
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#queue.shift();
+      if (next) next.resolve(this.#releaser());
+      else this.#active--;
+    };
+  }
+}
