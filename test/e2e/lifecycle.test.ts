@@ -56,10 +56,9 @@ describe("connection lifecycle", () => {
     });
     assert.equal(health.status, 503);
     assert.match((health.body as Json).details.last_error, /exited with code 3|closed/);
-    const logs = proxy.logs();
-    assert.ok(logs.some((l) => l.attempt === "1/2" && String(l.msg).startsWith("connecting to")));
-    assert.ok(logs.some((l) => l.attempt === "2/2" && String(l.msg).includes("failed")));
-    assert.ok(logs.some((l) => String(l.msg).includes("is down; still retrying")));
+    await proxy.waitForLog("attempt 1/2", (l) => l.attempt === "1/2" && String(l.msg).startsWith("connecting to"));
+    await proxy.waitForLog("attempt 2/2 failing", (l) => l.attempt === "2/2" && String(l.msg).includes("failed"));
+    await proxy.waitForLog("the down report", (l) => String(l.msg).includes("is down; still retrying"));
     assert.equal((await proxy.post("/anything", {})).status, 503);
     assert.equal(proxy.process.child.exitCode, null, "the proxy did not exit");
     assert.equal(await proxy.stop(), 0);

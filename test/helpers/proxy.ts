@@ -10,6 +10,8 @@ export interface Proxy {
   readonly process: Running;
   /** Parsed JSON log lines so far. */
   logs(): Record<string, unknown>[];
+  /** Waits for a log line (logs are written asynchronously: one may trail the answer it explains). */
+  waitForLog(what: string, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
   get(path: string, headers?: Record<string, string>): Promise<Answer>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -65,6 +67,7 @@ export async function startProxy(options: string[], target: string[]): Promise<P
     url,
     process: child,
     logs,
+    waitForLog: (what, match) => waitFor(`the log to show ${what}`, () => logs().find(match)),
     post: (path, body = {}, headers = {}) => request("POST", path, body, headers),
     get: (path, headers = {}) => request("GET", path, undefined, headers),
     stop: (signal) => child.stop(signal),
