@@ -15,3 +15,4 @@ export {
   SCHEMA_MAP_KEYWORDS,
 } from "./json-schema.js";
 export { ValidatorFactory, dialectOf, type Validate, type ValidatorWarning } from "./validator.js";
+export { CALL_TOOL_RESULT_SCHEMA, RAW_RESULT_MEDIA_TYPE } from "./raw-result.js";
