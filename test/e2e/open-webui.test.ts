@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import { SCHEMA_CASES } from "../fixtures/catalogue/index.js";
+import { CATALOGUE_TOOLS, SCHEMA_CASES } from "../fixtures/catalogue/index.js";
 import { CATALOGUE_STDIO, FIXTURE_STDIO } from "../fixtures/index.js";
 import { EVERYTHING_STDIO } from "../helpers/everything.js";
 import { listToolsDirectly } from "../helpers/list-tools.js";
@@ -18,9 +18,9 @@ interface Served {
   tools: Tool[];
 }
 
-/** Runs the CLI in front of `target`, and lists the target's tools directly to know what must be served. */
-async function serve(target: string[]): Promise<Served> {
-  const [proxy, tools] = await Promise.all([startProxy([], target), listToolsDirectly(target)]);
+/** Runs the CLI in front of `target`; what it must serve is `tools`, else what the target lists when asked directly. */
+async function serve(target: string[], known?: Tool[]): Promise<Served> {
+  const [proxy, tools] = await Promise.all([startProxy([], target), known ?? listToolsDirectly(target)]);
   await waitForHealth(proxy, 200);
   return { proxy, tools, doc: (await proxy.get("/openapi.json")).body as Json };
 }
@@ -29,12 +29,11 @@ describe("Open WebUI reads and calls every tool (its conversion rules, applied t
   const servers: Record<string, Served> = {};
 
   before(async () => {
-    const targets = { catalogue: CATALOGUE_STDIO, fixture: FIXTURE_STDIO, everything: EVERYTHING_STDIO };
-    await Promise.all(
-      Object.entries(targets).map(async ([name, target]) => {
-        servers[name] = await serve(target);
-      }),
-    );
+    [servers.catalogue, servers.fixture, servers.everything] = await Promise.all([
+      serve(CATALOGUE_STDIO, CATALOGUE_TOOLS),
+      serve(FIXTURE_STDIO),
+      serve(EVERYTHING_STDIO),
+    ]);
   });
   after(async () => {
     await Promise.all(Object.values(servers).map((served) => served.proxy.stop()));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
-import { LONG_NAME, LONG_NAME_TWIN, ODD_NAMES, RESULT_TOOLS, SCHEMA_CASES } from "../fixtures/catalogue/index.js";
+import { CATALOGUE_TOOLS, LONG_NAME, LONG_NAME_TWIN, ODD_NAMES, SCHEMA_CASES } from "../fixtures/catalogue/index.js";
 import { CATALOGUE_STDIO } from "../fixtures/index.js";
 import { bodySchema, readPointer, toolOperation } from "../helpers/openapi.js";
 import { stopAll } from "../helpers/processes.js";
@@ -34,7 +34,7 @@ describe("every schema construct through the proxy (schema catalogue fixture ove
 
   it("serves every tool in a valid OpenAPI 3.1 document", async () => {
     await SwaggerParser.validate(structuredClone(doc) as never);
-    const names = [...SCHEMA_CASES.map((c) => c.tool.name), ...RESULT_TOOLS.map((r) => r.tool.name), "calls"];
+    const names = CATALOGUE_TOOLS.map((tool) => tool.name);
     const paths = Object.keys(doc.paths).filter((path) => path !== "/health");
     assert.deepEqual(paths.sort(), names.map((name) => `/${encodeURIComponent(name)}`).sort());
   });

@@ -49,7 +49,7 @@ export function assertOpenWebUiReadsEveryTool(doc: Json, tools: readonly Tool[])
       for (const keyword of KEPT) {
         if (keyword in original && !containsRef(original[keyword])) {
           const what = `${tool.name}: ${key}.${keyword}`;
-          const actual = seen.parameters.properties[key];
+          const actual: Json = seen.parameters.properties[key];
           if (keyword === "items" && Array.isArray(original.items)) {
             assert.deepEqual(actual.prefixItems, original.items, `${what}, a draft-07 tuple, as prefixItems`);
           } else {
