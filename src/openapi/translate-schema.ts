@@ -31,7 +31,8 @@ export function translateSchema(input: JsonSchema, componentPrefix: string): Tra
 
   const rewriteRef = (original: string): string | undefined => {
     // "https://x/tool#/$defs/A" where the root's $id is "https://x/tool" is the local "#/$defs/A".
-    const ref = rootId && original.startsWith(rootId) ? original.slice(rootId.length) || "#" : original;
+    const local = rootId !== undefined && (original === rootId || original.startsWith(`${rootId}#`));
+    const ref = local ? original.slice(rootId.length) || "#" : original;
     if (!ref.startsWith("#")) {
       problems.push(`external $ref ${JSON.stringify(ref)} is not supported; that part is left untyped`);
       return undefined;
@@ -165,9 +166,10 @@ function breakInliningCycles(root: JsonSchema, components: Record<string, JsonSc
         node.allOf = [...(Array.isArray(node.allOf) ? node.allOf : []), { $ref: ref }];
         return;
       }
-      if (finished.has(ref) || !ref.startsWith(COMPONENTS)) return;
+      const path = ref.startsWith(COMPONENTS) ? parsePointer(`#/${ref.slice(COMPONENTS.length)}`) : undefined;
+      if (finished.has(ref) || path === undefined) return;
       open.add(ref);
-      visit(resolvePointer(components, parsePointer(`#/${ref.slice(COMPONENTS.length)}`) ?? []));
+      visit(resolvePointer(components, path));
       open.delete(ref);
       finished.add(ref);
       return; // like Open WebUI, ignore the siblings of a $ref

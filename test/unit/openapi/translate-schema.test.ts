@@ -117,6 +117,11 @@ describe("translateSchema", () => {
     );
     assert.deepEqual(problems, []);
     assert.deepEqual(schema, { properties: { a: { $ref: "#/components/schemas/p_A" } } });
+    const other = translateSchema(
+      { $id: "https://example.com/tool", properties: { a: { $ref: "https://example.com/tool2#/definitions/A" } } },
+      "p",
+    );
+    assert.match(other.problems[0] ?? "", /external \$ref "https:\/\/example.com\/tool2#\/definitions\/A"/);
   });
 
   it("turns true as a property or items schema into {}, false into {not: {}}", () => {
