@@ -1,7 +1,7 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log/logger.js";
 import { isJsonSchemaObject } from "./json-schema.js";
-import { OperationIdAllocator } from "./operation-id.js";
+import { allocateOperationIds } from "./operation-id.js";
 import type { Catalog, ToolRoute } from "./tool-route.js";
 import { ValidatorFactory } from "./validator.js";
 
@@ -13,13 +13,10 @@ export interface CatalogOptions {
 
 /** Turns a server's tool list into routes, compiling each validator once. */
 export function buildCatalog(tools: readonly Tool[], options: CatalogOptions): Catalog {
-  const ids = new OperationIdAllocator();
-  const validators = new ValidatorFactory((schema, error) =>
-    options.logger.warn(
-      { err: error },
-      "a tool's input schema could not be compiled; its calls are validated by the upstream only",
-    ),
-  );
+  const prefixed = (name: string): string =>
+    options.operationIdPrefix ? `${options.operationIdPrefix}_${name}` : name;
+  const ids = allocateOperationIds(tools.map((tool) => prefixed(tool.name)));
+  const validators = new ValidatorFactory();
   const byName = new Map<string, ToolRoute>();
   for (const tool of tools) {
     if (byName.has(tool.name)) {
@@ -32,13 +29,15 @@ export function buildCatalog(tools: readonly Tool[], options: CatalogOptions): C
     byName.set(tool.name, {
       toolName: tool.name,
       path: `/${encodeURIComponent(tool.name)}`,
-      operationId: ids.allocate(options.operationIdPrefix ? `${options.operationIdPrefix}_${tool.name}` : tool.name),
+      operationId: ids.get(prefixed(tool.name))!,
       summary,
       description: tool.description?.trim() || summary,
       inputSchema,
       ...(outputSchema ? { outputSchema } : {}),
       ...(tool.annotations ? { annotations: tool.annotations } : {}),
-      validate: validators.compile(inputSchema),
+      validate: validators.compile(inputSchema, (message, error) =>
+        options.logger.warn({ tool: tool.name, ...(error === undefined ? {} : { err: error }) }, message),
+      ),
     });
   }
   return { routes: [...byName.values()], byName };

@@ -35,3 +35,17 @@ export class OperationIdAllocator {
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
+
+/**
+ * operationIds for a list of names, unique among themselves. Names that are
+ * valid operationIds already are served first, so "odd_name" keeps its own
+ * id even when "odd name" (which sanitizes to the same) is listed before it.
+ */
+export function allocateOperationIds(names: readonly string[]): Map<string, string> {
+  const allocator = new OperationIdAllocator();
+  const ids = new Map<string, string>();
+  for (const name of names)
+    if (OPERATION_ID_PATTERN.test(name) && !ids.has(name)) ids.set(name, allocator.allocate(name));
+  for (const name of names) if (!ids.has(name)) ids.set(name, allocator.allocate(name));
+  return ids;
+}

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import type { Catalog } from "../catalog/index.js";
+import { RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
 import type { UpstreamConnection } from "../upstream/index.js";
 import { errorText, resultBody } from "./result-body.js";
@@ -20,8 +20,9 @@ export const TOOL_TIMEOUT_HEADER = "x-tool-timeout";
 
 /**
  * POST /{tool}: validate the body against the tool's schema, call the tool
- * (cancelled if the caller goes away), and answer its result. Failures are
- * thrown as ProxyErrors; the error handler picks the status.
+ * (cancelled if the caller goes away), and answer its result: mcpo's shape by
+ * default, the whole MCP result to callers that prefer RAW_RESULT_MEDIA_TYPE.
+ * Failures are thrown as ProxyErrors; the error handler picks the status.
  */
 export function createToolHandler(lookup: ToolLookup): RequestHandler {
   return async function callTool(req, res, next) {
@@ -46,6 +47,12 @@ export function createToolHandler(lookup: ToolLookup): RequestHandler {
       signal: caller.signal,
       ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
     });
+    res.vary("Accept");
+    if (req.accepts(["application/json", RAW_RESULT_MEDIA_TYPE]) === RAW_RESULT_MEDIA_TYPE) {
+      // isError included, with 200: the caller asked for the result as MCP gives it and reads the flag itself.
+      res.type(RAW_RESULT_MEDIA_TYPE).json(result);
+      return;
+    }
     if (result.isError) throw new ToolExecutionError(errorText(result));
     res.json(resultBody(result, route.outputSchema !== undefined));
   };

@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from "@asteasolutions/zod-to-openapi";
 /** The generated document (the type comes from the generator, so no direct dependency on its types package). */
 export type OpenAPIObject = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
-import type { Catalog, JsonSchema } from "../catalog/index.js";
+import { CALL_TOOL_RESULT_SCHEMA, RAW_RESULT_MEDIA_TYPE, type Catalog, type JsonSchema } from "../catalog/index.js";
 import type { Logger } from "../log/logger.js";
 import { OperationIdAllocator } from "../catalog/index.js";
 import {
@@ -82,6 +82,7 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
     },
   });
 
+  registry.registerComponent("schemas", "McpCallToolResult", CALL_TOOL_RESULT_SCHEMA);
   // Ids stay unique across mounts; "health" is taken by the route above.
   const ids = new OperationIdAllocator();
   ids.allocate("health");
@@ -89,9 +90,13 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
     for (const route of mount.catalog?.routes ?? []) {
       const operationId = ids.allocate(mount.name ? `${mount.name}_${route.operationId}` : route.operationId);
       const body = translate(route.inputSchema, operationId, "input", registry, input.logger);
-      const result = route.outputSchema
+      const output = route.outputSchema
         ? translate(route.outputSchema, operationId, "output", registry, input.logger)
-        : { description: "The tool's result: JSON when the tool answered JSON, else text; several items form an array" };
+        : undefined;
+      const result = output ?? {
+        description: "The tool's result: JSON when the tool answered JSON, else text; several items form an array",
+      };
+      const rawResult = { $ref: "#/components/schemas/McpCallToolResult" };
       registry.registerPath({
         method: "post",
         path: `${mount.prefix}${route.path}`,
@@ -102,7 +107,17 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
         ...(security ? { security } : {}),
         request: { body: { required: true, content: { "application/json": { schema: body } } } },
         responses: {
-          200: { description: "Tool result", content: { "application/json": { schema: result } } },
+          200: {
+            description:
+              `Tool result. With \`Accept: ${RAW_RESULT_MEDIA_TYPE}\`: the whole MCP CallToolResult, ` +
+              "with status 200 even when the tool reports an error (isError)",
+            content: {
+              "application/json": { schema: result },
+              [RAW_RESULT_MEDIA_TYPE]: {
+                schema: output ? { allOf: [rawResult, { properties: { structuredContent: output } }] } : rawResult,
+              },
+            },
+          },
           400: error("The body is not valid JSON"),
           ...(security ? { 401: error("No API key sent"), 403: error("Wrong API key") } : {}),
           404: error("The tool is not (or no longer) offered by the upstream"),
@@ -111,7 +126,7 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
             description: "The arguments do not match the tool's input schema",
             content: { "application/json": { schema: validationErrorResponseSchema } },
           },
-          500: error("The tool ran and reported an error"),
+          500: error("The tool ran and reported an error (isError), unless the raw MCP result was asked for"),
           502: error("The upstream answered with an error"),
           503: error("The upstream is not connected (see Retry-After)"),
           504: error("The upstream did not answer within the tool timeout; the call was cancelled"),

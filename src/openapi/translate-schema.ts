@@ -1,5 +1,5 @@
 import type { JsonSchema } from "../catalog/index.js";
-import { isJsonSchemaObject } from "../catalog/index.js";
+import { isJsonSchemaObject, SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS } from "../catalog/index.js";
 
 export interface TranslatedSchema {
   /** The schema to place in the document; its `$ref`s all point under #/components/schemas. */
@@ -10,28 +10,29 @@ export interface TranslatedSchema {
   problems: string[];
 }
 
-/** Keywords whose value is a schema. */
-const SCHEMA_KEYWORDS = ["additionalProperties", "items", "additionalItems", "contains", "propertyNames", "not", "if", "then", "else", "unevaluatedProperties", "unevaluatedItems"];
-/** Keywords whose value is a list of schemas. */
-const SCHEMA_LIST_KEYWORDS = ["allOf", "anyOf", "oneOf", "prefixItems"];
-/** Keywords whose value maps names to schemas. */
-const SCHEMA_MAP_KEYWORDS = ["properties", "patternProperties", "dependentSchemas", "dependencies", "$defs", "definitions"];
-
 /**
  * Carries a tool's JSON Schema (draft-07 or 2020-12) into an OpenAPI 3.1
  * document without loss: `$defs`/`definitions` become named components,
  * every local `$ref` is rewritten to point at them, other local pointers
  * (`#`, `#/properties/...`) get a component of their own so recursion stays
- * recursive, and draft-07 tuple `items: [...]` becomes `prefixItems`.
+ * recursive, and draft-07 tuple `items: [...]` becomes `prefixItems`,
+ * `dependencies` becomes `dependentRequired`/`dependentSchemas`.
  * `$schema` and `$id` are dropped: the document's dialect is 2020-12.
+ * Two rewrites keep Open WebUI's converter alive and mean the same: `true`
+ * as a property or items schema becomes `{}`, and refs that would send its
+ * resolver round a cycle are wrapped in `allOf` (see breakInliningCycles).
  */
 export function translateSchema(input: JsonSchema, componentPrefix: string): TranslatedSchema {
   const root = structuredClone(input);
   const components: Record<string, JsonSchema> = {};
   const problems: string[] = [];
   const names = new ComponentNames(componentPrefix);
+  const rootId = typeof input.$id === "string" ? input.$id.replace(/#$/, "") : undefined;
 
-  const rewriteRef = (ref: string): string | undefined => {
+  const rewriteRef = (original: string): string | undefined => {
+    // "https://x/tool#/$defs/A" where the root's $id is "https://x/tool" is the local "#/$defs/A".
+    const local = rootId !== undefined && (original === rootId || original.startsWith(`${rootId}#`));
+    const ref = local ? original.slice(rootId.length) || "#" : original;
     if (!ref.startsWith("#")) {
       problems.push(`external $ref ${JSON.stringify(ref)} is not supported; that part is left untyped`);
       return undefined;
@@ -86,13 +87,11 @@ export function translateSchema(input: JsonSchema, componentPrefix: string): Tra
         node.$ref = rewritten;
       }
     }
-    // draft-07 tuples: items: [a, b] (+ additionalItems) is prefixItems: [a, b] (+ items) in 2020-12.
-    if (Array.isArray(node.items)) {
-      node.prefixItems = node.items;
-      delete node.items;
-      if ("additionalItems" in node) {
-        node.items = node.additionalItems;
-        delete node.additionalItems;
+    translateDraft07(node);
+    if (node.items === true) node.items = {};
+    if (isJsonSchemaObject(node.properties)) {
+      for (const [key, value] of Object.entries(node.properties)) {
+        if (typeof value === "boolean") node.properties[key] = value ? {} : { not: {} };
       }
     }
     for (const keyword of SCHEMA_KEYWORDS) {
@@ -121,8 +120,67 @@ export function translateSchema(input: JsonSchema, componentPrefix: string): Tra
   delete root.$defs;
   delete root.definitions;
   const schema = walk(root);
+  breakInliningCycles(schema, components);
   return { schema, components, problems };
 }
+
+/** draft-07 keywords as 2020-12 spells them (the document's dialect); one node, in place. */
+function translateDraft07(node: JsonSchema): void {
+  // Tuples: items: [a, b] (+ additionalItems) is prefixItems: [a, b] (+ items).
+  if (Array.isArray(node.items)) {
+    node.prefixItems = node.items;
+    delete node.items;
+    if ("additionalItems" in node) {
+      node.items = node.additionalItems;
+      delete node.additionalItems;
+    }
+  }
+  // dependencies: {a: ["b"]} is dependentRequired, {a: {schema}} is dependentSchemas.
+  if (isJsonSchemaObject(node.dependencies)) {
+    for (const [key, value] of Object.entries(node.dependencies)) {
+      const keyword = Array.isArray(value) ? "dependentRequired" : "dependentSchemas";
+      node[keyword] = { ...(isJsonSchemaObject(node[keyword]) ? node[keyword] : {}), [key]: value };
+    }
+    delete node.dependencies;
+  }
+}
+
+/**
+ * Open WebUI inlines every `$ref` it meets on a schema, its `properties` and
+ * its `items`, without a guard against recursion: one recursive tool makes
+ * it fail on the whole server. A depth-first walk along exactly those
+ * positions finds the refs that close a cycle; each is wrapped as
+ * `allOf: [{$ref}]`, which validates the same and stays recursive, but which
+ * Open WebUI does not follow. Removing the back edges of a depth-first walk
+ * leaves no cycle.
+ */
+function breakInliningCycles(root: JsonSchema, components: Record<string, JsonSchema>): void {
+  const open = new Set<string>();
+  const finished = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (!isJsonSchemaObject(node)) return;
+    const ref = node.$ref;
+    if (typeof ref === "string") {
+      if (open.has(ref)) {
+        delete node.$ref;
+        node.allOf = [...(Array.isArray(node.allOf) ? node.allOf : []), { $ref: ref }];
+        return;
+      }
+      const path = ref.startsWith(COMPONENTS) ? parsePointer(`#/${ref.slice(COMPONENTS.length)}`) : undefined;
+      if (finished.has(ref) || path === undefined) return;
+      open.add(ref);
+      visit(resolvePointer(components, path));
+      open.delete(ref);
+      finished.add(ref);
+      return; // like Open WebUI, ignore the siblings of a $ref
+    }
+    if (isJsonSchemaObject(node.properties)) for (const value of Object.values(node.properties)) visit(value);
+    visit(node.items);
+  };
+  visit(root);
+}
+
+const COMPONENTS = "#/components/schemas/";
 
 /**
  * Component names, one per pointer target: "<prefix>_<name>", made unique

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { OPERATION_ID_PATTERN, OperationIdAllocator, sanitizeOperationId } from "../../../src/catalog/operation-id.js";
+import {
+  OPERATION_ID_PATTERN,
+  OperationIdAllocator,
+  allocateOperationIds,
+  sanitizeOperationId,
+} from "../../../src/catalog/operation-id.js";
 
 describe("sanitizeOperationId", () => {
   it("keeps valid names and replaces every other character with _", () => {
@@ -65,5 +70,30 @@ describe("OperationIdAllocator", () => {
     assert.equal(second.length, 64);
     assert.ok(second.endsWith("_2"));
     assert.match(second, OPERATION_ID_PATTERN);
+  });
+});
+
+describe("allocateOperationIds", () => {
+  it("lets a name that is a valid id keep it, even when an odd name listed first sanitizes to it", () => {
+    const ids = allocateOperationIds(["odd name", "odd_name", "odd.name", "plain"]);
+    assert.deepEqual(
+      [...ids],
+      [
+        ["odd_name", "odd_name"],
+        ["plain", "plain"],
+        ["odd name", "odd_name_2"],
+        ["odd.name", "odd_name_3"],
+      ],
+    );
+  });
+
+  it("gives a name listed twice one id", () => {
+    assert.deepEqual(
+      [...allocateOperationIds(["a", "a", "b c", "b c"])],
+      [
+        ["a", "a"],
+        ["b c", "b_c"],
+      ],
+    );
   });
 });

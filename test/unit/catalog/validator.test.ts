@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JsonSchema } from "../../../src/catalog/json-schema.js";
-import { ValidatorFactory } from "../../../src/catalog/validator.js";
+import { ValidatorFactory, dialectOf } from "../../../src/catalog/validator.js";
 
 const NOT_OBJECT = [{ loc: ["body"], msg: "Input should be a JSON object", type: "model_type" }];
 
@@ -107,13 +107,13 @@ describe("ValidatorFactory.compile", () => {
     assert.notEqual(second({ a: 1 }), null);
   });
 
-  it("falls back to an object check when a schema cannot be compiled", () => {
-    const failures: [JsonSchema, unknown][] = [];
+  it("falls back to an object check when a schema cannot be compiled, and says so", () => {
+    const warnings: [string, unknown][] = [];
     const schema: JsonSchema = { type: "object", properties: { a: { type: "nonsense" } } };
-    const validate = new ValidatorFactory((s, error) => failures.push([s, error])).compile(schema);
-    assert.equal(failures.length, 1);
-    assert.equal(failures[0]?.[0], schema);
-    assert.ok(failures[0]?.[1] instanceof Error);
+    const validate = factory.compile(schema, (message, error) => warnings.push([message, error]));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]![0], /could not be compiled/);
+    assert.ok(warnings[0]![1] instanceof Error);
     assert.equal(validate({ a: "anything" }), null);
     assert.deepEqual(validate([1]), NOT_OBJECT);
   });
@@ -148,6 +148,106 @@ describe("ValidatorFactory.compile", () => {
         ["body", "123"],
         ["body", "list", 1],
       ],
+    );
+  });
+
+  it("validates the rest of a schema whose $ref points nowhere, and says which ref", () => {
+    const warnings: string[] = [];
+    const validate = factory.compile(
+      {
+        $id: "https://example.com/tool",
+        type: "object",
+        properties: { lost: { $ref: "#/$defs/missing", description: "x" }, n: { type: "number" } },
+      },
+      (message) => warnings.push(message),
+    );
+    assert.equal(validate({ lost: ["anything"], n: 1 }), null);
+    assert.deepEqual(
+      validate({ lost: 1, n: "x" })?.map((p) => p.loc),
+      [["body", "n"]],
+    );
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^\$ref #\/\$defs\/missing resolves to nothing/);
+  });
+
+  it("resolves refs against the root $id, and survives an $id ajv cannot parse", () => {
+    const byId = factory.compile({
+      $id: "https://example.com/t.json",
+      definitions: { A: { type: "string" } },
+      properties: { a: { $ref: "https://example.com/t.json#/definitions/A" } },
+    });
+    assert.equal(byId({ a: "s" }), null);
+    assert.deepEqual(byId({ a: 1 })?.[0]?.loc, ["body", "a"]);
+    const urn = factory.compile({ $id: "urn:odd", properties: { a: { type: "string" } } });
+    assert.deepEqual(urn({ a: 1 })?.[0]?.loc, ["body", "a"]);
+  });
+
+  it("validates a schema that refers to itself through #", () => {
+    const validate = factory.compile({
+      type: "object",
+      properties: { text: { type: "string" }, reply: { $ref: "#" } },
+    });
+    assert.equal(validate({ text: "a", reply: { text: "b", reply: {} } }), null);
+    assert.deepEqual(validate({ reply: { reply: { text: 1 } } })?.[0]?.loc, ["body", "reply", "reply", "text"]);
+  });
+
+  it("routes ajv's own warnings (an unknown format) to the warning callback, not the console", () => {
+    const warnings: string[] = [];
+    const validate = factory.compile({ properties: { p: { type: "string", format: "no-such-format" } } }, (m) =>
+      warnings.push(m),
+    );
+    assert.equal(validate({ p: "anything" }), null);
+    assert.match(warnings.join("\n"), /unknown format "no-such-format"/);
+  });
+
+  it("names problems in pydantic's words: type unions, enums, consts, dependencies, unevaluated and property names", () => {
+    const validate = factory.compile({
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "object",
+      properties: {
+        t: { type: ["string", "null"] },
+        e: { enum: ["a", "b"] },
+        c: { const: 3 },
+        m: { type: "object", propertyNames: { pattern: "^[a-z]+$" } },
+      },
+      dependentRequired: { t: ["e"] },
+      unevaluatedProperties: false,
+    });
+    const problems = validate({ t: 1, c: 4, m: { AB: 1 }, zz: true }) ?? [];
+    assert.deepEqual(
+      problems.map((p) => [p.loc, p.type, p.msg]),
+      [
+        [["body", "t"], "string_or_null_type", "Input should be of type string or null"],
+        [["body", "c"], "const", "Input should be 3"],
+        [["body", "m", "AB"], "pattern", 'Input must match pattern "^[a-z]+$"'],
+        [["body", "m", "AB"], "propertyNames", "Input property name must be valid"],
+        [["body", "e"], "missing", "Field required"],
+        [["body", "zz"], "extra_forbidden", "Extra inputs are not permitted"],
+      ],
+    );
+    assert.deepEqual(validate({ e: "z" })?.[0], {
+      loc: ["body", "e"],
+      msg: 'Input should be one of ["a","b"]',
+      type: "enum",
+    });
+  });
+});
+
+describe("dialectOf", () => {
+  it("follows $schema", () => {
+    assert.equal(dialectOf({ $schema: "https://json-schema.org/draft/2020-12/schema" }), "2020-12");
+    assert.equal(dialectOf({ $schema: "https://json-schema.org/draft/2019-09/schema" }), "2019-09");
+    assert.equal(dialectOf({ $schema: "http://json-schema.org/draft-07/schema#", prefixItems: [] }), "draft-07");
+  });
+
+  it("without $schema: draft-07, unless only 2020-12 keywords are used", () => {
+    assert.equal(dialectOf({ type: "object" }), "draft-07");
+    assert.equal(dialectOf({ properties: { a: { type: "array", prefixItems: [{}] } } }), "2020-12");
+    assert.equal(dialectOf({ properties: { a: { items: [{}] }, b: { prefixItems: [{}] } } }), "draft-07");
+    assert.equal(
+      dialectOf({ properties: { prefixItems: { type: "string" } } }),
+      "draft-07",
+      "a property name is no keyword",
     );
   });
 });

@@ -35,7 +35,7 @@ describe("translateSchema", () => {
     assert.deepEqual(result.problems, []);
   });
 
-  it("keeps a recursive definition recursive", () => {
+  it("keeps a recursive definition recursive, closing the cycle through allOf", () => {
     const result = translateSchema(
       {
         properties: { head: { $ref: "#/$defs/node" } },
@@ -45,8 +45,42 @@ describe("translateSchema", () => {
     );
     assert.deepEqual(result.schema, { properties: { head: { $ref: "#/components/schemas/p_node" } } });
     assert.deepEqual(result.components, {
-      p_node: { type: "object", properties: { next: { $ref: "#/components/schemas/p_node" } } },
+      p_node: { type: "object", properties: { next: { allOf: [{ $ref: "#/components/schemas/p_node" }] } } },
     });
+  });
+
+  it("wraps only the refs Open WebUI would follow round a cycle", () => {
+    const { schema, components } = translateSchema(
+      {
+        properties: {
+          tree: { $ref: "#/$defs/tree" },
+          again: { $ref: "#/$defs/tree" },
+          list: { type: "array", items: { $ref: "#/$defs/leaf" } },
+        },
+        $defs: {
+          // children → items → tree closes a cycle; anyOf is not followed, so it stays a plain ref.
+          tree: {
+            type: "object",
+            description: "a node",
+            properties: {
+              children: { type: "array", items: { $ref: "#/$defs/tree", description: "child" } },
+              either: { anyOf: [{ $ref: "#/$defs/tree" }, { type: "null" }] },
+              leaf: { $ref: "#/$defs/leaf" },
+            },
+          },
+          leaf: { type: "string" },
+        },
+      },
+      "p",
+    );
+    const properties = schema.properties as Record<string, JsonSchema>;
+    assert.equal(properties.tree!.$ref, "#/components/schemas/p_tree");
+    assert.equal(properties.again!.$ref, "#/components/schemas/p_tree", "a second, acyclic path keeps its $ref");
+    assert.deepEqual(properties.list!.items, { $ref: "#/components/schemas/p_leaf" });
+    const tree = components.p_tree!.properties as Record<string, JsonSchema>;
+    assert.deepEqual(tree.children!.items, { description: "child", allOf: [{ $ref: "#/components/schemas/p_tree" }] });
+    assert.deepEqual(tree.either!.anyOf, [{ $ref: "#/components/schemas/p_tree" }, { type: "null" }]);
+    assert.deepEqual(tree.leaf, { $ref: "#/components/schemas/p_leaf" });
   });
 
   it("gives a #/properties pointer a component of its own", () => {
@@ -62,9 +96,45 @@ describe("translateSchema", () => {
       { $schema: "x", type: "object", properties: { child: { $ref: "#" } }, $defs: { unused: { type: "null" } } },
       "p",
     );
-    const root = { type: "object", properties: { child: { $ref: "#/components/schemas/p_root" } } };
-    assert.deepEqual(result.schema, root);
-    assert.deepEqual(result.components, { p_unused: { type: "null" }, p_root: root });
+    assert.deepEqual(result.schema, {
+      type: "object",
+      properties: { child: { $ref: "#/components/schemas/p_root" } },
+    });
+    assert.deepEqual(result.components, {
+      p_unused: { type: "null" },
+      p_root: { type: "object", properties: { child: { allOf: [{ $ref: "#/components/schemas/p_root" }] } } },
+    });
+  });
+
+  it("reads a ref that starts with the root's $id as local", () => {
+    const { schema, problems } = translateSchema(
+      {
+        $id: "https://example.com/tool.json",
+        properties: { a: { $ref: "https://example.com/tool.json#/definitions/A" } },
+        definitions: { A: { type: "string" } },
+      },
+      "p",
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(schema, { properties: { a: { $ref: "#/components/schemas/p_A" } } });
+    const other = translateSchema(
+      { $id: "https://example.com/tool", properties: { a: { $ref: "https://example.com/tool2#/definitions/A" } } },
+      "p",
+    );
+    assert.match(other.problems[0] ?? "", /external \$ref "https:\/\/example.com\/tool2#\/definitions\/A"/);
+  });
+
+  it("turns true as a property or items schema into {}, false into {not: {}}", () => {
+    const { schema } = translateSchema(
+      { properties: { yes: true, no: false, list: { type: "array", items: true }, closed: { items: false } } },
+      "p",
+    );
+    assert.deepEqual(schema.properties, {
+      yes: {},
+      no: { not: {} },
+      list: { type: "array", items: {} },
+      closed: { items: false },
+    });
   });
 
   it("turns draft-07 tuple items into prefixItems, additionalItems into items", () => {
@@ -190,7 +260,7 @@ describe("translateSchema", () => {
     assert.deepEqual(target("under"), { type: "integer" });
   });
 
-  it("rewrites refs inside draft-07 dependencies and nested $defs", () => {
+  it("spells draft-07 dependencies as dependentSchemas/dependentRequired, refs rewritten, nested $defs too", () => {
     const { schema } = translateSchema(
       {
         definitions: { a: { type: "string" } },
@@ -199,9 +269,10 @@ describe("translateSchema", () => {
       },
       "p",
     );
-    const dependency = (schema.dependencies as Record<string, JsonSchema>).x!;
+    assert.equal(schema.dependencies, undefined);
+    const dependency = (schema.dependentSchemas as Record<string, JsonSchema>).x!;
     assert.equal((dependency.properties as Record<string, JsonSchema>).y!.$ref, "#/components/schemas/p_a");
-    assert.deepEqual((schema.dependencies as Record<string, unknown>).z, ["x"]);
+    assert.deepEqual(schema.dependentRequired, { z: ["x"] });
     const nested = (schema.properties as Record<string, JsonSchema>).n!.$defs as Record<string, JsonSchema>;
     assert.equal(nested.inner!.$ref, "#/components/schemas/p_a");
   });

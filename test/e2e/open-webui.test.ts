@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CATALOGUE_TOOLS, SCHEMA_CASES } from "../fixtures/catalogue/index.js";
+import { CATALOGUE_STDIO, FIXTURE_STDIO } from "../fixtures/index.js";
+import { EVERYTHING_STDIO } from "../helpers/everything.js";
+import { listToolsDirectly } from "../helpers/list-tools.js";
+import { callAsOpenWebUi, convertOpenApi, keepDeclared, resolveSchema } from "../helpers/open-webui.js";
+import { assertOpenWebUiReadsEveryTool } from "../helpers/open-webui-check.js";
+import { stopAll } from "../helpers/processes.js";
+import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
+
+type Json = Record<string, any>;
+
+interface Served {
+  proxy: Proxy;
+  doc: Json;
+  tools: Tool[];
+}
+
+/** Runs the CLI in front of `target`; what it must serve is `tools`, else what the target lists when asked directly. */
+async function serve(target: string[], known?: Tool[]): Promise<Served> {
+  const [proxy, tools] = await Promise.all([startProxy([], target), known ?? listToolsDirectly(target)]);
+  await waitForHealth(proxy, 200);
+  return { proxy, tools, doc: (await proxy.get("/openapi.json")).body as Json };
+}
+
+describe("Open WebUI reads and calls every tool (its conversion rules, applied to /openapi.json)", () => {
+  const servers: Record<string, Served> = {};
+
+  before(async () => {
+    [servers.catalogue, servers.fixture, servers.everything] = await Promise.all([
+      serve(CATALOGUE_STDIO, CATALOGUE_TOOLS),
+      serve(FIXTURE_STDIO),
+      serve(EVERYTHING_STDIO),
+    ]);
+  });
+  after(async () => {
+    await Promise.all(Object.values(servers).map((served) => served.proxy.stop()));
+    await stopAll();
+  });
+
+  for (const name of ["catalogue", "fixture", "everything"]) {
+    it(`${name}: every tool comes out with a valid name, a description and its own parameters`, () => {
+      const { doc, tools } = servers[name]!;
+      const converted = assertOpenWebUiReadsEveryTool(doc, tools);
+      assert.equal(converted.size, tools.length);
+    });
+  }
+
+  it("catalogue: every schema tool, called the way Open WebUI calls it, gets exactly its declared arguments", async () => {
+    const { proxy, doc, tools } = servers.catalogue!;
+    const converted = assertOpenWebUiReadsEveryTool(doc, tools);
+    for (const { tool, valid } of SCHEMA_CASES) {
+      const owui = converted.get(tool.name)!;
+      const args = keepDeclared(owui, valid[0] as Json);
+      const { status, body } = await callAsOpenWebUi(proxy.url, doc, owui.name, args);
+      assert.equal(status, 200, `${tool.name}: ${JSON.stringify(body)}`);
+      assert.deepEqual(body, args, `${tool.name} received what Open WebUI sent`);
+    }
+  });
+
+  it("catalogue: the model sees refs inlined, enums kept, and recursion cut where Open WebUI would loop", () => {
+    const { doc, tools } = servers.catalogue!;
+    const converted = assertOpenWebUiReadsEveryTool(doc, tools);
+    const parameters = (name: string): Json => converted.get(name)!.parameters.properties;
+    assert.deepEqual(parameters("defs-ref").color, { type: "string", enum: ["red", "green"] });
+    assert.deepEqual(parameters("defs-ref").palette.items, { type: "string", enum: ["red", "green"] });
+    assert.deepEqual(parameters("properties-ref").shipping.required, ["city"]);
+    const children = parameters("recursive-defs").tree.properties.children;
+    assert.deepEqual(children.items, { allOf: [{ $ref: "#/components/schemas/recursive-defs_input_Node" }] });
+  });
+
+  it("would have looped on a recursive schema with plain refs: the conversion is what saves the server", () => {
+    const { doc } = servers.catalogue!;
+    const looping = structuredClone(doc);
+    const node = looping.components.schemas["recursive-defs_input_Node"];
+    node.properties.children.items = { $ref: "#/components/schemas/recursive-defs_input_Node" };
+    assert.throws(() => convertOpenApi(looping), /RecursionError/);
+    assert.throws(() => resolveSchema({ properties: { a: true } }, {}), /not iterable/);
+  });
+
+  it("fixture: calls tools through Open WebUI's rules, undeclared arguments dropped as it drops them", async () => {
+    const { proxy, doc, tools } = servers.fixture!;
+    const converted = assertOpenWebUiReadsEveryTool(doc, tools);
+    const withRefs = converted.get("with-refs")!;
+    const sent = keepDeclared(withRefs, { color: "red", size: "small", invented: 1 });
+    assert.deepEqual(sent, { color: "red", size: "small" });
+    assert.deepEqual((await callAsOpenWebUi(proxy.url, doc, withRefs.name, sent)).body, sent);
+    const weird = converted.get("weird name/with.dots")!;
+    assert.deepEqual(await callAsOpenWebUi(proxy.url, doc, weird.name, {}), { status: 200, body: "weird ok" });
+  });
+
+  it("everything: calls echo and get-sum with the converted parameters", async () => {
+    const { proxy, doc, tools } = servers.everything!;
+    const converted = assertOpenWebUiReadsEveryTool(doc, tools);
+    const echo = converted.get("echo")!;
+    const echoed = await callAsOpenWebUi(proxy.url, doc, echo.name, keepDeclared(echo, { message: "hi", x: 1 }));
+    assert.deepEqual(echoed, { status: 200, body: "Echo: hi" });
+    const sum = converted.get("get-sum")!;
+    assert.deepEqual(Object.keys(sum.parameters.properties).sort(), ["a", "b"]);
+    assert.equal((await callAsOpenWebUi(proxy.url, doc, sum.name, { a: 1, b: 2 })).status, 200);
+  });
+});
