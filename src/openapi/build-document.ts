@@ -105,7 +105,12 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
         description: route.description,
         ...(mount.name ? { tags: [mount.name] } : {}),
         ...(security ? { security } : {}),
-        request: { body: { required: true, content: { "application/json": { schema: body } } } },
+        // No parameters, no body: Open WebUI's backend refuses to call an operation that has a request body
+        // with an empty argument object ("Request body expected"), as Python mcpo also avoids. The route
+        // still accepts {} or no body at all.
+        ...(declaresParameters(body)
+          ? { request: { body: { required: true, content: { "application/json": { schema: body } } } } }
+          : {}),
         responses: {
           200: {
             description:
@@ -140,6 +145,13 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
     info: { title: input.title, description: input.description, version: input.version },
     ...(input.serverUrl ? { servers: [{ url: input.serverUrl }] } : {}),
   });
+}
+
+/** Whether a tool's input schema names any parameter (or may, through a reference or a combination). */
+function declaresParameters(schema: JsonSchema): boolean {
+  const properties = schema.properties;
+  if (typeof properties === "object" && properties !== null && Object.keys(properties).length > 0) return true;
+  return ["$ref", "allOf", "anyOf", "oneOf", "patternProperties", "if"].some((keyword) => keyword in schema);
 }
 
 function translate(

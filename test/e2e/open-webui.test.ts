@@ -100,5 +100,11 @@ describe("Open WebUI reads and calls every tool (its conversion rules, applied t
     const sum = converted.get("get-sum")!;
     assert.deepEqual(Object.keys(sum.parameters.properties).sort(), ["a", "b"]);
     assert.equal((await callAsOpenWebUi(proxy.url, doc, sum.name, { a: 1, b: 2 })).status, 200);
+    // A tool without parameters: Open WebUI's backend sends no arguments, which it refuses to do for an
+    // operation with a request body; so it has none.
+    const image = converted.get("get-tiny-image")!;
+    const answer = await callAsOpenWebUi(proxy.url, doc, image.name, {});
+    assert.equal(answer.status, 200);
+    assert.match(String((answer.body as unknown[])[1]), /^data:image\/png;base64,/);
   });
 });

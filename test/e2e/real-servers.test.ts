@@ -102,7 +102,7 @@ describe("real MCP servers from npm, over stdio through the CLI", () => {
         const operation = toolOperation(doc, tool.name);
         assert.ok(operation.description, `${tool.name} has a description`);
         const declared = Object.keys(tool.inputSchema.properties ?? {}).sort();
-        assert.deepEqual(Object.keys(bodySchema(doc, tool.name).properties ?? {}).sort(), declared, tool.name);
+        assert.deepEqual(Object.keys(bodySchema(doc, tool.name)?.properties ?? {}).sort(), declared, tool.name);
         if (tool.outputSchema) assert.ok(operation.responses["200"].content["application/json"].schema.properties);
       }
       const warnings = proxy.logs().filter((line) => line.level === "warn" || line.level === "error");

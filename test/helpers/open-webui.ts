@@ -102,9 +102,9 @@ export function keepDeclared(tool: OpenWebUiTool, args: Json): Json {
  * execute_tool_server: finds the operation by operationId and POSTs the
  * arguments as JSON to `{base}{path}`, without following redirects (Open WebUI
  * treats any status >= 400 as an error; a 3xx is no answer either).
- * Note: its Python backend also refuses to send an empty argument object when
- * the operation has a request body ("Request body expected ... but none
- * found"); its browser-side client does not. That quirk is not reproduced.
+ * Its Python backend also refuses to send an empty argument object when the
+ * operation has a request body ("Request body expected ... but none found"):
+ * reproduced, since a tool without parameters is always called that way.
  */
 export async function callAsOpenWebUi(
   base: string,
@@ -115,6 +115,9 @@ export async function callAsOpenWebUi(
   for (const [path, methods] of Object.entries(doc.paths ?? {}) as [string, Json][]) {
     for (const [method, operation] of Object.entries(methods) as [string, Json][]) {
       if (operation?.operationId !== name) continue;
+      if (operation.requestBody?.content && isFalsyInPython(args)) {
+        throw new Error(`Request body expected for operation '${name}' but none found.`);
+      }
       const response = await fetch(`${base}${path}`, {
         method: method.toUpperCase(),
         headers: { "content-type": "application/json" },

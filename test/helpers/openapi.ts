@@ -15,9 +15,9 @@ export function toolOperation(doc: Json, toolName: string): Json {
   return operation;
 }
 
-/** The JSON request body schema of a tool's operation. */
-export function bodySchema(doc: Json, toolName: string): Json {
-  return toolOperation(doc, toolName).requestBody.content["application/json"].schema;
+/** The JSON request body schema of a tool's operation; undefined for a tool without parameters (no body). */
+export function bodySchema(doc: Json, toolName: string): Json | undefined {
+  return toolOperation(doc, toolName).requestBody?.content["application/json"].schema;
 }
 
 /**
