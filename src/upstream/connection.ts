@@ -180,7 +180,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#established(dialed);
   }
 
-  #established({ client, transport, tools }: Dialed): void {
+  #established({ client, transport, tools, warnings }: Dialed): void {
+    for (const warning of warnings) this.#log.warn(warning);
     const settings = this.#options.server.settings;
     const session: Session = {
       client,
@@ -222,8 +223,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     if (client !== this.#session?.client) return;
     const timeoutMs = this.#options.server.settings.connectionTimeoutMs;
     try {
-      const tools = await listAllTools(client, { timeout: timeoutMs });
+      const { tools, warnings } = await listAllTools(client, { timeout: timeoutMs });
       if (client !== this.#session?.client) return;
+      for (const warning of warnings) this.#log.warn(warning);
       this.#tools = tools;
       this.#log.info({ tools: tools.length }, "tool list changed upstream; reloaded");
       this.emit("tools", tools);

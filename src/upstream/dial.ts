@@ -24,6 +24,8 @@ export interface Dialed {
   client: Client;
   transport: Transport;
   tools: Tool[];
+  /** Tools that did not match the MCP schema (see listAllTools). */
+  warnings: string[];
 }
 
 /**
@@ -45,9 +47,13 @@ export async function dial(options: DialOptions): Promise<Dialed> {
   try {
     // connect() bounds only `initialize`; dialing (SSE's GET, a spawn) is bounded by the race.
     await raceSignal(client.connect(transport, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
-    const tools = await raceSignal(listAllTools(client, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
+    const { tools, warnings } = await raceSignal(
+      listAllTools(client, { timeout: timeoutMs, signal: deadline }),
+      deadline,
+      timeoutMs,
+    );
     if (options.lifetime.aborted) throw new AbortError("closed while connecting");
-    return { client, transport, tools };
+    return { client, transport, tools, warnings };
   } catch (error) {
     await client.close().catch(() => undefined);
     throw error;

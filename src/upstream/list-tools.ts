@@ -1,21 +1,65 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ToolSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 
 /** A server that keeps handing out cursors is cut off here rather than looping forever. */
 const MAX_PAGES = 1000;
 
-/** Lists every tool, following `nextCursor` through all pages (the SDK pages for nobody). */
-export async function listAllTools(client: Client, options: RequestOptions): Promise<Tool[]> {
+/** One page of tools/list, each tool checked on its own below. */
+const lenientPage = z.looseObject({ tools: z.array(z.unknown()), nextCursor: z.string().optional() });
+
+export interface ToolList {
+  tools: Tool[];
+  /** Tools that did not match the MCP schema, with what was done about them. */
+  warnings: string[];
+}
+
+/**
+ * Lists every tool, following `nextCursor` through all pages (the SDK pages
+ * for nobody). client.listTools() rejects the whole list when one tool does
+ * not match the MCP schema (an inputSchema without `type: "object"`, say), which
+ * would keep the server down for good: here a tool with a name is kept, its
+ * schemas taken as they are (validation and OpenAPI cope), and a tool
+ * without one is skipped; both are reported.
+ */
+export async function listAllTools(client: Client, options: RequestOptions): Promise<ToolList> {
   const tools: Tool[] = [];
+  const warnings: string[] = [];
   const seen = new Set<string>();
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await client.listTools(cursor === undefined ? {} : { cursor }, options);
-    tools.push(...result.tools);
+    const result = await client.request(
+      { method: "tools/list", params: cursor === undefined ? {} : { cursor } },
+      lenientPage,
+      options,
+    );
+    for (const raw of result.tools) {
+      const tool = asTool(raw, warnings);
+      if (tool) tools.push(tool);
+    }
     cursor = result.nextCursor;
     if (cursor === undefined || seen.has(cursor)) break;
     seen.add(cursor);
   }
-  return tools;
+  return { tools, warnings };
+}
+
+function asTool(raw: unknown, warnings: string[]): Tool | undefined {
+  const parsed = ToolSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const entry = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (typeof entry.name !== "string" || entry.name === "") {
+    warnings.push(`a tool without a name was skipped: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    return undefined;
+  }
+  warnings.push(`tool "${entry.name}" does not match the MCP tool schema; served with its schemas as given`);
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  return {
+    ...entry,
+    name: entry.name,
+    inputSchema: (isObject(entry.inputSchema) ? entry.inputSchema : { type: "object" }) as Tool["inputSchema"],
+    ...(isObject(entry.outputSchema) ? { outputSchema: entry.outputSchema as Tool["outputSchema"] } : {}),
+  } as Tool;
 }

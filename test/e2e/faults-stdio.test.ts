@@ -129,6 +129,24 @@ describe("a stdio server that never answers", () => {
   });
 });
 
+describe("tools that do not match the MCP schema", () => {
+  after(stopAll);
+
+  it("do not keep the server down: a named one is served, a nameless one skipped, both reported", async () => {
+    process.env.FIXTURE_BAD_TOOLS = "1";
+    const proxy = await startProxy(FAST, FIXTURE_STDIO);
+    delete process.env.FIXTURE_BAD_TOOLS;
+    await waitForHealth(proxy, 200);
+    const answer = await proxy.post("/untyped", { a: "x" });
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, { a: "x" });
+    assert.equal((await proxy.post("/untyped", { a: 1 })).status, 422, "its schema still validates");
+    await proxy.waitForLog("the report", (line) => String(line.msg).startsWith('tool "untyped" does not match'));
+    await proxy.waitForLog("the skip", (line) => String(line.msg).startsWith("a tool without a name was skipped"));
+    await proxy.stop();
+  });
+});
+
 describe("max_concurrency and max_queue", () => {
   after(stopAll);
 
