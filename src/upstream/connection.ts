@@ -2,28 +2,22 @@ import { EventEmitter } from "node:events";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  CallToolResultSchema,
-  ToolListChangedNotificationSchema,
-  type CallToolResult,
-  type Tool,
-} from "@modelcontextprotocol/sdk/types.js";
-import pRetry from "p-retry";
+import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { ServerConfig } from "../config/schema.js";
-import {
-  ClientClosedRequestError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-  type ProxyError,
-} from "../errors/index.js";
+import { ClientClosedRequestError, UpstreamUnavailableError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { classifyError, formatSeconds, isLostSession } from "./classify-error.js";
+import { classifyError, formatSeconds } from "./classify-error.js";
 import { dial, type Dialed } from "./dial.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
 import { ConcurrencyLimiter } from "./limiter.js";
+import { connectWithRetry } from "./retry-loop.js";
 import { listAllTools } from "./list-tools.js";
-import { SilenceWatch } from "./silence-watch.js";
+import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
+import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
+import { waitForReady } from "./wait-for-state.js";
+
+export type { CallOptions } from "./tool-call.js";
 import { describeTransport } from "./transports/create-transport.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
@@ -32,13 +26,6 @@ export interface UpstreamServerInfo {
   version: string;
   title?: string;
   instructions?: string;
-}
-
-export interface CallOptions {
-  /** Aborted when the caller goes away; the upstream call is then cancelled. */
-  signal?: AbortSignal;
-  /** Shortens the server's tool timeout for this call; it is then also the hard cap. */
-  timeoutMs?: number;
 }
 
 export interface HealthReport {
@@ -61,13 +48,6 @@ export interface UpstreamConnectionOptions {
   clientInfo: { name: string; version: string };
 }
 
-/** One established connection: the SDK client and what watches it. */
-interface Session {
-  readonly client: Client;
-  readonly watch?: SilenceWatch;
-  activeCheck?: NodeJS.Timeout;
-}
-
 /**
  * One upstream MCP server: dials it, retries with exponential backoff,
  * reconnects on every kind of loss, keeps passive health, and runs calls that
@@ -82,6 +62,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly #lifetime = new AbortController();
   readonly #limiter: ConcurrencyLimiter;
   readonly #onStderrLine: (line: string) => void;
+  /** What a call may do to this connection (see tool-call.ts). */
+  readonly #callContext: CallContext;
   #session: Session | undefined;
   /** The client of an attempt still in progress, so close() can end it too. */
   #attemptClient: Client | undefined;
@@ -98,6 +80,17 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#log = options.logger.child({ upstream: options.server.name || this.label });
     this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
     this.#onStderrLine = stderrLogger(this.#log);
+    this.#callContext = {
+      label: this.label,
+      settings: options.server.settings,
+      log: this.#log,
+      session: (operation) => this.#requireSession(operation),
+      lose: (client, reason) => this.#lose(client, reason),
+      waitUntilReady: (timeoutMs, operation, signal) => this.#waitUntilReady(timeoutMs, operation, signal),
+      classify: (error, operation, timeoutMs) => this.#classify(error, operation, timeoutMs),
+      succeeded: () => this.#health.recordSuccess(),
+      failed: (message) => this.#health.recordFailure(message),
+    };
   }
 
   get state(): ConnectionState {
@@ -131,12 +124,13 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   async #connectWithRetry(): Promise<void> {
     const { server, baseEnv, clientInfo } = this.#options;
-    const settings = server.settings;
-    const limit = settings.retryAttempts < 0 ? "∞" : String(settings.retryAttempts);
-    const dialed = await pRetry(
-      (attempt) => {
-        this.#log.info({ attempt: `${attempt}/${limit}` }, `connecting to ${this.label}`);
-        return dial({
+    const dialed = await connectWithRetry({
+      settings: server.settings,
+      label: this.label,
+      log: this.#log,
+      signal: this.#lifetime.signal,
+      attempt: () =>
+        dial({
           server,
           baseEnv,
           clientInfo,
@@ -145,58 +139,32 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
           onClose: (client, transport) => this.#onClosed(client, transport),
           onError: (client, transport, error) => this.#onTransportError(client, transport, error),
           onAttempt: (client) => (this.#attemptClient = client),
-        });
+        }),
+      describe: (error) => this.#classify(error, "connect").message,
+      onFailure: (reason, nextAttemptAt) => {
+        this.#nextAttemptAt = nextAttemptAt;
+        this.#health.recordFailure(reason);
       },
-      {
-        // Never give up: past `retryAttempts` the server is reported down and retried at the capped pace.
-        retries: Infinity,
-        factor: settings.backoffFactor,
-        minTimeout: settings.retryDelayMs,
-        maxTimeout: settings.maxRetryDelayMs,
-        randomize: false,
-        signal: this.#lifetime.signal,
-        onFailedAttempt: ({ error, attemptNumber }) => {
-          const waitMs = Math.min(
-            settings.retryDelayMs * settings.backoffFactor ** (attemptNumber - 1),
-            settings.maxRetryDelayMs,
-          );
-          this.#nextAttemptAt = Date.now() + waitMs;
-          const reason = this.#classify(error, "connect").message;
-          this.#health.recordFailure(reason);
-          this.#log.warn(
-            { attempt: `${attemptNumber}/${limit}`, error: reason, retry_in_s: waitMs / 1000 },
-            `connection attempt to ${this.label} failed`,
-          );
-          if (settings.retryAttempts >= 0 && attemptNumber >= settings.retryAttempts && this.state !== "down") {
-            this.#setState("down");
-            this.#log.error(
-              { attempts: attemptNumber, retry_every_s: settings.maxRetryDelayMs / 1000 },
-              `${this.label} is down; still retrying in the background`,
-            );
-          }
-        },
-      },
-    );
+      onDown: () => this.#setState("down"),
+    });
     this.#established(dialed);
   }
 
   #established({ client, transport, tools, warnings }: Dialed): void {
     for (const warning of warnings) this.#log.warn(warning);
     const settings = this.#options.server.settings;
-    const session: Session = {
+    const session = openSession({
       client,
-      // Remote upstreams can go silent without closing: pinged when silent while calls wait.
-      ...(this.#options.server.transport.type === "stdio"
-        ? {}
-        : { watch: new SilenceWatch(settings.sseReadTimeoutMs, () => this.#checkSilent(client)) }),
-    };
-    if (session.watch) {
-      const deliver = transport.onmessage;
-      transport.onmessage = (message, extra) => {
-        session.watch!.heard();
-        deliver?.(message, extra);
-      };
-    }
+      transport,
+      settings,
+      remote: this.#options.server.transport.type !== "stdio",
+      onSilent: () => this.#checkSilent(client),
+      // Optional active health: a ping every interval, so a dead upstream is noticed without a call.
+      onActiveCheck: () =>
+        void this.checkHealth(Math.min(settings.connectionTimeoutMs, settings.healthCheckIntervalMs)).then((report) => {
+          if (!report.healthy) this.#log.warn({ reason: report.message }, "active health check failed");
+        }),
+    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#refreshTools(client));
     this.#session = session;
     const version = client.getServerVersion();
@@ -211,7 +179,6 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#health.recordSuccess();
     this.#tools = tools;
     this.#setState("ready");
-    this.#scheduleActiveChecks(session);
     this.#log.info(
       { server: version?.name, version: version?.version, tools: tools.length },
       `connected to ${this.label}`,
@@ -232,21 +199,6 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     } catch (error) {
       this.#log.warn({ error: this.#classify(error, "tools/list").message }, "could not reload the tool list");
     }
-  }
-
-  /**
-   * Optional active health (`health_check_interval` > 0): a ping every
-   * interval while connected, so a dead upstream is noticed without a call.
-   */
-  #scheduleActiveChecks(session: Session): void {
-    const { healthCheckIntervalMs, connectionTimeoutMs } = this.#options.server.settings;
-    if (healthCheckIntervalMs <= 0) return;
-    session.activeCheck = setInterval(() => {
-      void this.checkHealth(Math.min(connectionTimeoutMs, healthCheckIntervalMs)).then((report) => {
-        if (!report.healthy) this.#log.warn({ reason: report.message }, "active health check failed");
-      });
-    }, healthCheckIntervalMs);
-    session.activeCheck.unref();
   }
 
   /** Nothing heard for sse_read_timeout while calls wait: a ping decides whether the upstream is still there. */
@@ -290,8 +242,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const session = this.#session;
     if (!session) return;
     this.#session = undefined;
-    session.watch?.stop();
-    clearInterval(session.activeCheck);
+    endSession(session);
     if (this.#lifetime.signal.aborted) return;
     this.#health.recordFailure(reason);
     this.#setState("reconnecting");
@@ -336,23 +287,13 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   /** Resolves once connected again; rejects (503) if that takes longer than `timeoutMs`. */
   #waitUntilReady(timeoutMs: number, operation: string, signal?: AbortSignal): Promise<void> {
     if (this.#session && this.state === "ready") return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const finish = (error?: unknown): void => {
-        clearTimeout(timer);
-        this.off("state", onState);
-        signal?.removeEventListener("abort", onAbort);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const onState = (state: ConnectionState): void => {
-        if (state === "ready") finish();
-        else if (state === "closed") finish(this.#unavailable(operation));
-      };
-      const onAbort = (): void => finish(new ClientClosedRequestError());
-      const timer = setTimeout(() => finish(this.#unavailable(operation)), timeoutMs);
-      this.on("state", onState);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return waitForReady(
+      this,
+      timeoutMs,
+      () => this.#unavailable(operation),
+      () => new ClientClosedRequestError(),
+      signal,
+    );
   }
 
   #unavailable(operation: string): UpstreamUnavailableError {
@@ -379,59 +320,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       );
     }
     try {
-      return await this.#callWithRecovery(name, args, operation, options);
+      return await callTool(this.#callContext, name, args, options);
     } finally {
       release();
-    }
-  }
-
-  async #callWithRecovery(
-    name: string,
-    args: Record<string, unknown>,
-    operation: string,
-    options: CallOptions,
-  ): Promise<CallToolResult> {
-    const settings = this.#options.server.settings;
-    const timeoutMs = options.timeoutMs ?? settings.toolTimeoutMs;
-    const capMs = options.timeoutMs ?? settings.maxToolTimeoutMs;
-    // Our own hard cap: the SDK's maxTotalTimeout does not send notifications/cancelled upstream.
-    const cap = AbortSignal.timeout(capMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, cap]) : cap;
-    for (let attempt = 1; ; attempt++) {
-      const session = this.#requireSession(operation);
-      const done = session.watch?.begin();
-      try {
-        const result = await session.client.request(
-          { method: "tools/call", params: { name, arguments: args } },
-          CallToolResultSchema,
-          // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
-          { timeout: timeoutMs, resetTimeoutOnProgress: true, onprogress: () => undefined, signal },
-        );
-        this.#health.recordSuccess();
-        return result;
-      } catch (error) {
-        if (options.signal?.aborted) throw new ClientClosedRequestError();
-        if (attempt === 1 && isLostSession(error)) {
-          // The upstream did not know our session, so it never ran this call: re-initialize, run it once more.
-          this.#log.warn({ tool: name }, "the upstream forgot the session; re-initializing and retrying the call once");
-          this.#lose(session.client, "the upstream forgot the session");
-          await this.#waitUntilReady(settings.connectionTimeoutMs, operation, options.signal);
-          continue;
-        }
-        const proxyError = cap.aborted
-          ? new UpstreamTimeoutError(
-              capMs > timeoutMs
-                ? `upstream "${this.label}" kept ${operation} going past the cap of ${formatSeconds(capMs)}; the call was cancelled upstream`
-                : `upstream "${this.label}" did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
-              { cause: error },
-            )
-          : this.#classify(error, operation, timeoutMs);
-        this.#health.recordFailure(proxyError.message);
-        if (proxyError instanceof UpstreamUnavailableError) this.#lose(session.client, proxyError.message);
-        throw proxyError;
-      } finally {
-        done?.();
-      }
     }
   }
 

@@ -1,0 +1,48 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { ConnectionSettings } from "../config/schema.js";
+import { SilenceWatch } from "./silence-watch.js";
+
+/** One established connection: the SDK client and what watches it. */
+export interface Session {
+  readonly client: Client;
+  readonly watch?: SilenceWatch;
+  readonly activeCheck?: NodeJS.Timeout;
+}
+
+export interface SessionOptions {
+  client: Client;
+  transport: Transport;
+  settings: ConnectionSettings;
+  /** Remote upstreams can go silent without closing; stdio ones close when they die. */
+  remote: boolean;
+  /** Nothing heard for sse_read_timeout while calls wait: check the upstream. */
+  onSilent: () => Promise<void>;
+  /** Every health_check_interval, when set. */
+  onActiveCheck: () => void;
+}
+
+/** Starts watching a new connection: silence (remote upstreams) and optional active health checks. */
+export function openSession(options: SessionOptions): Session {
+  const { client, transport, settings } = options;
+  const watch = options.remote ? new SilenceWatch(settings.sseReadTimeoutMs, options.onSilent) : undefined;
+  if (watch) {
+    // Everything the upstream sends (answers, progress, pings) proves it is there.
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      watch.heard();
+      deliver?.(message, extra);
+    };
+  }
+  let activeCheck: NodeJS.Timeout | undefined;
+  if (settings.healthCheckIntervalMs > 0) {
+    activeCheck = setInterval(options.onActiveCheck, settings.healthCheckIntervalMs);
+    activeCheck.unref();
+  }
+  return { client, ...(watch ? { watch } : {}), ...(activeCheck ? { activeCheck } : {}) };
+}
+
+export function endSession(session: Session): void {
+  session.watch?.stop();
+  clearInterval(session.activeCheck);
+}
