@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --out file.json] [-- --duration s --warmup s]
+ * npm run bench [-- --quick] [-- --out file.json] [-- --duration s --warmup s] [-- --overhead-only]
  *
  * Measures, in one run on loopback, what mcpo-ts adds to a tool call next to
  * the floor (SDK client, no HTTP) and a thin node:http proxy, then the growth
@@ -12,6 +12,7 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { growthFailed, growthTables, runGrowth, type GrowthResult } from "./growth.js";
 import { stopAllChildren } from "./lib/children.js";
 import { overheadTable, runOverhead, type OverheadPlan, type OverheadRow } from "./overhead.js";
 
@@ -35,6 +36,7 @@ interface Report {
   loadAverage: { start: number; end: number };
   plan: OverheadPlan;
   overhead: OverheadRow[];
+  growth?: GrowthResult;
   durationS: number;
 }
 
@@ -45,6 +47,7 @@ async function main(): Promise<number> {
       out: { type: "string" },
       duration: { type: "string" },
       warmup: { type: "string" },
+      "overhead-only": { type: "boolean", default: false },
     },
   });
   const startedAt = performance.now();
@@ -62,6 +65,13 @@ async function main(): Promise<number> {
   const overhead = await runOverhead(plan, progress);
   process.stdout.write(`\n${overheadTable(overhead)}\n`);
 
+  let growth: GrowthResult | undefined;
+  if (!quick && !values["overhead-only"]) {
+    process.stderr.write("\ngrowth\n");
+    growth = await runGrowth(progress);
+    process.stdout.write(`\n${growthTables(growth)}\n`);
+  }
+
   const report: Report = {
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
@@ -70,13 +80,14 @@ async function main(): Promise<number> {
     loadAverage: { start: loadAtStart, end: loadavg()[0]! },
     plan,
     overhead,
+    ...(growth ? { growth } : {}),
     durationS: (performance.now() - startedAt) / 1000,
   };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${describeMachine(report)}; ${report.durationS.toFixed(1)} s; wrote ${out}\n`);
 
-  const failed = overhead.filter((row) => row.failed).length;
+  const failed = overhead.filter((row) => row.failed).length + (growth ? growthFailed(growth) : 0);
   const errors = overhead.reduce((sum, row) => sum + row.errors, 0);
   if (errors > 0) process.stderr.write(`warning: ${errors} calls failed during measurement (see "errors")\n`);
   if (failed > 0) process.stderr.write(`error: ${failed} measurements could not be made (see "failed")\n`);
