@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { descendants } from "./proc.js";
+import { descendants, startTime } from "./proc.js";
 
 /** A process the bench started; stop() ends it and everything it started. */
 export interface Child {
@@ -44,7 +44,7 @@ export function startChild(command: string, args: readonly string[], options: St
     async stop() {
       live.delete(handle);
       // Listed before the signal: a stdio upstream in its own process group is not ours to find afterwards.
-      const below = safeDescendants(pid);
+      const below = safeDescendants(pid).map((child) => ({ pid: child, started: startTime(child) }));
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
@@ -53,8 +53,10 @@ export function startChild(command: string, args: readonly string[], options: St
       }
       // A graceful exit ends the children; whatever is left (a SIGKILLed parent's orphans) is killed here.
       for (const orphan of below) {
+        // pid_max is 32768 here: a pid freed by a graceful exit may already name someone else's process.
+        if (orphan.started === undefined || startTime(orphan.pid) !== orphan.started) continue;
         try {
-          process.kill(orphan, "SIGKILL");
+          process.kill(orphan.pid, "SIGKILL");
         } catch {
           // already gone
         }

@@ -28,6 +28,19 @@ export function cpuTimeMs(pid: number): number {
   return (ticks * 1000) / clockTicks();
 }
 
+/**
+ * When the process started (field 22 of /proc/<pid>/stat, in clock ticks since boot), or undefined once it is gone.
+ * A pid plus its start time names one process for good, even after the pid is reused.
+ */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Memory {
   /** Resident set size now, MiB (VmRSS). */
   rssMb: number;
