@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "openapi/"] },
+  { ignores: ["dist/", "node_modules/", "openapi/", "bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
