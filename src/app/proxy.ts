@@ -19,7 +19,7 @@ export interface ProxyHandle {
 /** Wires config → servers (upstream + catalog + documents) → express, listens, and owns shutdown. */
 export async function startProxy(config: AppConfig, logger: Logger): Promise<ProxyHandle> {
   // The root routes read the runtime, created just below from the app's mount table.
-  const { app, mounts } = createHttpApp({
+  const { app, mounts, toolCalls } = createHttpApp({
     http: config.http,
     mode: config.mode,
     pathPrefix: config.pathPrefix,
@@ -30,7 +30,9 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     logger,
   });
   const runtime = new ProxyRuntime(config, logger, mounts);
-  const httpServer = createServer(config, app);
+  const httpServer = createServer(config, (req, res) => {
+    if (!toolCalls(req, res)) app(req, res);
+  });
   let inFlight = 0;
   httpServer.on("request", (_req, res) => {
     inFlight++;

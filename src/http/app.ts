@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import cors from "cors";
 import express, { type Express, type RequestHandler } from "express";
 import type { HttpConfig } from "../config/schema.js";
@@ -9,6 +10,7 @@ import { createErrorHandler, notFound } from "./error-handler.js";
 import { createAggregateHealthHandler } from "./health.js";
 import { createMountRouter } from "./mount-router.js";
 import { MountTable } from "./mount-table.js";
+import { createToolCallListener } from "./tool-handler.js";
 
 export interface HttpAppOptions {
   http: HttpConfig;
@@ -30,11 +32,17 @@ const allow: RequestHandler = function allowAll(_req, _res, next) {
 };
 
 /**
- * The express app. Servers are mounted into the returned table at run time
- * (and unmounted on hot reload); one dispatcher hands each request to the
- * router of the server its path names.
+ * The HTTP surface. Tool calls are served on plain node:http by `toolCalls`;
+ * everything else (spec, docs, health, indexes, errors) by the express app.
+ * Servers are mounted into the returned table at run time (and unmounted on
+ * hot reload); a dispatcher hands each request to its server's router.
  */
-export function createHttpApp(options: HttpAppOptions): { app: Express; mounts: MountTable } {
+export function createHttpApp(options: HttpAppOptions): {
+  app: Express;
+  mounts: MountTable;
+  /** Serves tool calls ahead of express; false for any other request (give it to `app`). */
+  toolCalls: (req: IncomingMessage, res: ServerResponse) => boolean;
+} {
   const { http, logger } = options;
   const app = express();
   app.disable("x-powered-by");
@@ -43,20 +51,15 @@ export function createHttpApp(options: HttpAppOptions): { app: Express; mounts: 
   if (http.rootPath) app.use(stripRootPath(http.rootPath));
   app.use(cors({ origin: http.corsAllowOrigins.includes("*") ? "*" : [...http.corsAllowOrigins] }));
 
-  const globalAuth = http.apiKey ? createAuth({ apiKey: http.apiKey }) : allow;
-  const rootDocsAuth = http.strictAuth ? globalAuth : allow;
-  const mounts = new MountTable(options.mode === "single" ? "" : options.pathPrefix, (server, mountPath) => {
-    const key = server.apiKey ?? http.apiKey;
-    const auth = key ? createAuth({ apiKey: key }) : allow;
-    return createMountRouter({
+  const rootDocsAuth = http.strictAuth ? createAuth(http.apiKey) : allow;
+  const mounts = new MountTable(options.mode === "single" ? "" : options.pathPrefix, (server, mountPath) =>
+    createMountRouter({
       server,
       publicPath: `${http.rootPath}${mountPath}`,
-      auth,
-      docsAuth: http.strictAuth ? auth : allow,
-      maxBodyBytes: http.maxBodyBytes,
+      docsAuth: http.strictAuth ? createAuth(server.apiKey ?? http.apiKey) : allow,
       healthTimeoutMs: options.healthTimeoutMs,
-    });
-  });
+    }),
+  );
 
   if (options.mode === "multi") {
     const specUrl = `${http.rootPath}/openapi.json`;
@@ -115,7 +118,7 @@ export function createHttpApp(options: HttpAppOptions): { app: Express; mounts: 
 
   app.use(notFound());
   app.use(createErrorHandler(logger));
-  return { app, mounts };
+  return { app, mounts, toolCalls: createToolCallListener({ http, mounts, logger }) };
 }
 
 /** Behind a reverse proxy that keeps the prefix, accept "/prefix/x" as "/x". */

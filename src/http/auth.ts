@@ -1,25 +1,33 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
-import { ForbiddenError, UnauthorizedError } from "../errors/index.js";
+import { ForbiddenError, UnauthorizedError, type ProxyError } from "../errors/index.js";
 
-export interface AuthOptions {
-  /** The key callers must send as `Authorization: Bearer <key>`. */
-  apiKey: string;
-}
+/** Checks `Authorization: Bearer <key>`; returns the error to answer with, or undefined when allowed. */
+export type BearerCheck = (req: IncomingMessage) => ProxyError | undefined;
 
 /**
  * Bearer-key check: 401 when no key is sent, 403 when it is wrong. Keys are
  * compared as SHA-256 digests with timingSafeEqual, so neither the content
- * nor the length of the key leaks through timing.
+ * nor the length of the key leaks through timing. No key: everything passes.
  */
-export function createAuth(options: AuthOptions): RequestHandler {
-  const expected = digest(options.apiKey);
-  return function requireApiKey(req, _res, next) {
+export function bearerCheck(apiKey: string | undefined): BearerCheck {
+  if (apiKey === undefined) return () => undefined;
+  const expected = digest(apiKey);
+  return (req) => {
     const header = req.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header.trim());
-    if (!match?.[1]) return next(new UnauthorizedError());
-    if (!timingSafeEqual(digest(match[1]), expected)) return next(new ForbiddenError());
-    next();
+    if (!match?.[1]) return new UnauthorizedError();
+    if (!timingSafeEqual(digest(match[1]), expected)) return new ForbiddenError();
+    return undefined;
+  };
+}
+
+/** The same check as express middleware (docs, spec, health). */
+export function createAuth(apiKey: string | undefined): RequestHandler {
+  const check = bearerCheck(apiKey);
+  return function requireApiKey(req, _res, next) {
+    next(check(req));
   };
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import {
   BadRequestError,
@@ -35,22 +36,34 @@ export function toProxyError(error: unknown): ProxyError {
   return new InternalError("Internal error in the proxy", { cause: error });
 }
 
-/** The one place where errors become HTTP statuses. Registered last. */
+/**
+ * The one place where errors become HTTP answers: the status comes from the
+ * ProxyError, with Retry-After for 503 and WWW-Authenticate for 401. Used by
+ * the express error handler and by the tool-call path alike.
+ */
+export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
+  const proxyError = toProxyError(error);
+  const status = proxyError.httpStatus;
+  const context = { method: req.method, path: req.url, status, code: proxyError.code };
+  if (proxyError.code === "internal") logger.error({ ...context, err: error }, proxyError.message);
+  else if (status >= 500) logger.warn(context, proxyError.message);
+  else logger.debug(context, proxyError.message);
+  if (res.headersSent || status === 499) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = { "Content-Type": "application/json; charset=utf-8" };
+  if (proxyError instanceof UpstreamUnavailableError) headers["Retry-After"] = String(proxyError.retryAfterSeconds);
+  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
+  const text = JSON.stringify(errorBody(proxyError));
+  headers["Content-Length"] = Buffer.byteLength(text);
+  res.writeHead(status, headers).end(text);
+}
+
+/** express's error handler: registered last, it hands everything to sendError. */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return function renderError(error: unknown, req, res, _next) {
-    const proxyError = toProxyError(error);
-    const status = proxyError.httpStatus;
-    const context = { method: req.method, path: req.path, status, code: proxyError.code };
-    if (proxyError.code === "internal") logger.error({ ...context, err: error }, proxyError.message);
-    else if (status >= 500) logger.warn(context, proxyError.message);
-    else logger.debug(context, proxyError.message);
-    if (res.headersSent || status === 499) {
-      res.destroy();
-      return;
-    }
-    if (proxyError instanceof UpstreamUnavailableError) res.set("Retry-After", String(proxyError.retryAfterSeconds));
-    if (status === 401) res.set("WWW-Authenticate", "Bearer");
-    res.status(status).json(errorBody(proxyError));
+    sendError(req, res, error, logger);
   };
 }
 

@@ -2,26 +2,23 @@ import express, { type RequestHandler, type Router } from "express";
 import { createDocs } from "./docs.js";
 import { createHealthHandler } from "./health.js";
 import type { MountedServer } from "./mount-table.js";
-import { createToolHandler, type ToolLookup } from "./tool-handler.js";
 
 export interface MountRouterOptions {
   server: MountedServer;
   /** Public path of the mount: root path + mount path, e.g. "/mcpo/github" ("" at the root). */
   publicPath: string;
-  /** Guards tool routes (the server's or the global key; a pass-through when none). */
-  auth: RequestHandler;
   /** Guards docs, spec, health and index (auth with --strict-auth, else a pass-through). */
   docsAuth: RequestHandler;
-  maxBodyBytes: number;
   healthTimeoutMs: number;
 }
 
-/** One server's routes: POST /{tool}, GET /openapi.json, /docs, /health and a small index at /. */
+/** One server's GET routes: /openapi.json, /docs, /health and a small index at /. */
 export function createMountRouter(options: MountRouterOptions): Router {
-  const { server, publicPath, auth, docsAuth } = options;
+  const { server, publicPath, docsAuth } = options;
   const router = express.Router({ strict: false });
   const specUrl = `${publicPath}/openapi.json`;
 
+  // Tool calls (POST /{tool}) never get here: createToolCallListener serves them ahead of express.
   router.get("/openapi.json", docsAuth, function openapi(_req, res) {
     res.json(server.document());
   });
@@ -42,25 +39,5 @@ export function createMountRouter(options: MountRouterOptions): Router {
     });
   });
 
-  const lookup: ToolLookup = (path) => {
-    const name = path.length > 1 && path.endsWith("/") ? path.slice(1, -1) : path.slice(1);
-    if (!name || name.includes("/")) return undefined;
-    return { target: server, toolName: safeDecode(name) };
-  };
-  router.post(
-    "/{*tool}",
-    auth,
-    // Any content type is read as JSON, so `curl -d '{...}'` without a header works too.
-    express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }),
-    createToolHandler(lookup),
-  );
   return router;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

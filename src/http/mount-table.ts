@@ -4,8 +4,6 @@ import type { ToolTarget } from "./tool-handler.js";
 
 /** A mounted upstream as the HTTP layer needs it. */
 export interface MountedServer extends ToolTarget {
-  /** Key for this server's routes; falls back to the global --api-key. */
-  readonly apiKey: string | undefined;
   /** The server's own OpenAPI document (paths relative to its mount). */
   document(): OpenAPIObject;
   title(): string;

@@ -1,7 +1,14 @@
-import type { RequestHandler } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import accepts from "accepts";
 import { RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
+import type { HttpConfig } from "../config/schema.js";
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
+import type { Logger } from "../log/logger.js";
 import type { UpstreamConnection } from "../upstream/index.js";
+import { bearerCheck, type BearerCheck } from "./auth.js";
+import { sendError } from "./error-handler.js";
+import { readJsonBody } from "./json-body.js";
+import type { MountTable } from "./mount-table.js";
 import { errorText, resultBody } from "./result-body.js";
 
 /** A mounted upstream as the HTTP layer sees it. */
@@ -10,55 +17,138 @@ export interface ToolTarget {
   readonly name: string;
   readonly catalog: Catalog | undefined;
   readonly connection: UpstreamConnection;
+  /** Key for this server's routes; falls back to the global --api-key. */
+  readonly apiKey: string | undefined;
 }
-
-/** Finds the server a path belongs to and the (decoded) tool name in it. */
-export type ToolLookup = (path: string) => { target: ToolTarget; toolName: string } | undefined;
 
 /** Header a caller may send to shorten (never extend) the tool timeout, in seconds. */
 export const TOOL_TIMEOUT_HEADER = "x-tool-timeout";
 
-/**
- * POST /{tool}: validate the body against the tool's schema, call the tool
- * (cancelled if the caller goes away), and answer its result: mcpo's shape by
- * default, the whole MCP result to callers that prefer RAW_RESULT_MEDIA_TYPE.
- * Failures are thrown as ProxyErrors; the error handler picks the status.
- */
-export function createToolHandler(lookup: ToolLookup): RequestHandler {
-  return async function callTool(req, res, next) {
-    const found = lookup(req.path);
-    if (!found) return next();
-    const { target, toolName } = found;
-    const route = target.catalog?.byName.get(toolName);
-    if (!route) {
-      target.connection.assertReady(`tool "${toolName}"`);
-      throw new UnknownToolError(`No tool named "${toolName}" on upstream "${target.connection.label}"`);
-    }
-    const args: unknown = req.body ?? {};
-    const problems = route.validate(args);
-    if (problems) throw new InvalidArgumentsError(`Invalid arguments for tool "${toolName}"`, problems);
+export interface ToolCallOptions {
+  http: HttpConfig;
+  mounts: MountTable;
+  logger: Logger;
+}
 
-    const caller = new AbortController();
-    res.once("close", () => {
-      if (!res.writableFinished) caller.abort();
-    });
-    const requested = requestedTimeoutMs(req.get(TOOL_TIMEOUT_HEADER));
-    const result = await target.connection.callTool(route.toolName, args as Record<string, unknown>, {
-      signal: caller.signal,
-      ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
-    });
-    res.vary("Accept");
-    if (req.accepts(["application/json", RAW_RESULT_MEDIA_TYPE]) === RAW_RESULT_MEDIA_TYPE) {
-      // isError included, with 200: the caller asked for the result as MCP gives it and reads the flag itself.
-      res.type(RAW_RESULT_MEDIA_TYPE).json(result);
-      return;
-    }
-    if (result.isError) throw new ToolExecutionError(errorText(result));
-    res.json(resultBody(result, route.outputSchema !== undefined));
+/**
+ * POST /{tool} on plain node:http, ahead of express: this is the hot path,
+ * and express's routing and request decoration cost more than the rest of a
+ * call. Returns false for any request that is not a tool call (express takes
+ * it). A tool call: CORS, bearer key, body (size-limited JSON), validation
+ * against the tool's schema, the call (cancelled if the caller goes away),
+ * and the answer: mcpo's shape by default, the whole MCP result to callers
+ * that prefer RAW_RESULT_MEDIA_TYPE. Errors go to sendError, like express's.
+ */
+export function createToolCallListener(
+  options: ToolCallOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { http, mounts, logger } = options;
+  const allowOrigin = corsFor(http.corsAllowOrigins);
+  const checks = new WeakMap<ToolTarget, BearerCheck>();
+  const checkFor = (target: ToolTarget): BearerCheck => {
+    let check = checks.get(target);
+    if (!check) checks.set(target, (check = bearerCheck(target.apiKey ?? http.apiKey)));
+    return check;
+  };
+  return (req, res) => {
+    if (req.method !== "POST") return false;
+    let url = req.url ?? "/";
+    if (http.rootPath && url.startsWith(`${http.rootPath}/`)) url = url.slice(http.rootPath.length);
+    const hit = mounts.resolve(url);
+    if (!hit) return false;
+    const toolName = toolNameOf(hit.subUrl);
+    if (toolName === undefined) return false;
+    allowOrigin(req, res);
+    callTool(req, res, hit.server, toolName, checkFor(hit.server), http.maxBodyBytes).catch((error: unknown) =>
+      sendError(req, res, error, logger),
+    );
+    return true;
   };
 }
 
-function requestedTimeoutMs(header: string | undefined): number | undefined {
+async function callTool(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ToolTarget,
+  toolName: string,
+  check: BearerCheck,
+  maxBodyBytes: number,
+): Promise<void> {
+  const denied = check(req);
+  if (denied) throw denied;
+  const route = target.catalog?.byName.get(toolName);
+  if (!route) {
+    target.connection.assertReady(`tool "${toolName}"`);
+    throw new UnknownToolError(`No tool named "${toolName}" on upstream "${target.connection.label}"`);
+  }
+  const requested = requestedTimeoutMs(req.headers[TOOL_TIMEOUT_HEADER]);
+  const args = await readJsonBody(req, maxBodyBytes);
+  const problems = route.validate(args);
+  if (problems) throw new InvalidArgumentsError(`Invalid arguments for tool "${toolName}"`, problems);
+
+  const caller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) caller.abort();
+  });
+  const result = await target.connection.callTool(route.toolName, args as Record<string, unknown>, {
+    controller: caller,
+    ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
+  });
+  // Negotiate only when the caller names the raw media type at all: parsing Accept costs on every call.
+  if (
+    req.headers.accept?.includes(RAW_RESULT_MEDIA_TYPE) &&
+    accepts(req).type(["application/json", RAW_RESULT_MEDIA_TYPE]) === RAW_RESULT_MEDIA_TYPE
+  ) {
+    // isError included, with 200: the caller asked for the result as MCP gives it and reads the flag itself.
+    sendJson(res, result, RAW_RESULT_MEDIA_TYPE);
+    return;
+  }
+  if (result.isError) throw new ToolExecutionError(errorText(result));
+  sendJson(res, resultBody(result, route.outputSchema !== undefined), "application/json");
+}
+
+/** "/echo", "/echo/", "/echo?x" → "echo"; undefined when the path names no single tool. */
+function toolNameOf(subUrl: string): string | undefined {
+  const query = subUrl.indexOf("?");
+  let path = query === -1 ? subUrl : subUrl.slice(0, query);
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  const name = path.slice(1);
+  if (!name || name.includes("/")) return undefined;
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/** 200 with a JSON body, written directly. */
+function sendJson(res: ServerResponse, body: unknown, type: string): void {
+  const text = JSON.stringify(body) ?? "null";
+  const vary = res.getHeader("Vary");
+  res.writeHead(200, {
+    "Content-Type": `${type}; charset=utf-8`,
+    "Content-Length": Buffer.byteLength(text),
+    Vary: vary ? `${String(vary)}, Accept` : "Accept",
+  });
+  res.end(text);
+}
+
+/**
+ * CORS on tool answers, as the `cors` middleware gives the express routes
+ * (preflight OPTIONS requests go to express): `*`, or the request's origin
+ * when it is in the allowed list.
+ */
+function corsFor(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => void {
+  if (origins.includes("*")) return (_req, res) => res.setHeader("Access-Control-Allow-Origin", "*");
+  const allowed = new Set(origins);
+  return (req, res) => {
+    res.setHeader("Vary", "Origin");
+    const origin = req.headers.origin;
+    if (origin !== undefined && allowed.has(origin)) res.setHeader("Access-Control-Allow-Origin", origin);
+  };
+}
+
+function requestedTimeoutMs(header: string | string[] | undefined): number | undefined {
   if (header === undefined) return undefined;
   const seconds = Number(header);
   if (!Number.isFinite(seconds) || seconds <= 0) {

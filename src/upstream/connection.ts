@@ -309,15 +309,17 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     const operation = `tool "${name}"`;
     this.#requireSession(operation); // fail fast: no point queueing for an upstream that is not there
-    let release: () => void;
-    try {
-      release = await this.#limiter.acquire(options.signal);
-    } catch (error) {
-      if (options.signal?.aborted) throw new ClientClosedRequestError();
-      throw new UpstreamUnavailableError(
-        `upstream "${this.label}" is busy (${(error as Error).message}); try again shortly`,
-        1,
-      );
+    let release = this.#limiter.tryAcquire();
+    if (!release) {
+      try {
+        release = await this.#limiter.acquire(options.controller?.signal);
+      } catch (error) {
+        if (options.controller?.signal.aborted) throw new ClientClosedRequestError();
+        throw new UpstreamUnavailableError(
+          `upstream "${this.label}" is busy (${(error as Error).message}); try again shortly`,
+          1,
+        );
+      }
     }
     try {
       return await callTool(this.#callContext, name, args, options);

@@ -30,12 +30,17 @@ export class ConcurrencyLimiter {
     return this.#queue.length;
   }
 
+  /** A release function when a slot is free now (the common case, no promise), else undefined. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#active >= this.max) return undefined;
+    this.#active++;
+    return this.#releaser();
+  }
+
   /** Resolves with a release function, to be called exactly once when the call ends. */
   acquire(signal?: AbortSignal): Promise<() => void> {
-    if (this.#active < this.max) {
-      this.#active++;
-      return Promise.resolve(this.#releaser());
-    }
+    const now = this.tryAcquire();
+    if (now) return Promise.resolve(now);
     if (this.#queue.length >= this.maxQueue) {
       return Promise.reject(new LimiterFullError(`${this.#active} calls running and ${this.#queue.length} waiting`));
     }

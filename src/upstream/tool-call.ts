@@ -12,8 +12,11 @@ import { formatSeconds, isLostSession } from "./classify-error.js";
 import type { SilenceWatch } from "./silence-watch.js";
 
 export interface CallOptions {
-  /** Aborted when the caller goes away; the upstream call is then cancelled. */
-  signal?: AbortSignal;
+  /**
+   * The call's controller: abort it when the caller goes away, and the call is cancelled upstream. The hard
+   * cap aborts it too. One controller per call (none is made when given).
+   */
+  controller?: AbortController;
   /** Shortens the server's tool timeout for this call; it is then also the hard cap. */
   timeoutMs?: number;
 }
@@ -50,42 +53,74 @@ export async function callTool(
   const { settings } = context;
   const timeoutMs = options.timeoutMs ?? settings.toolTimeoutMs;
   const capMs = options.timeoutMs ?? settings.maxToolTimeoutMs;
-  // Our own hard cap: the SDK's maxTotalTimeout does not send notifications/cancelled upstream.
-  const cap = AbortSignal.timeout(capMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, cap]) : cap;
-  for (let attempt = 1; ; attempt++) {
-    const session = context.session(operation);
-    const done = session.watch?.begin();
-    try {
-      const result = await session.client.request(
-        { method: "tools/call", params: { name, arguments: args } },
-        CallToolResultSchema,
-        // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
-        { timeout: timeoutMs, resetTimeoutOnProgress: true, onprogress: () => undefined, signal },
-      );
-      context.succeeded();
-      return result;
-    } catch (error) {
-      if (options.signal?.aborted) throw new ClientClosedRequestError();
-      if (attempt === 1 && isLostSession(error)) {
-        context.log.warn({ tool: name }, "the upstream forgot the session; re-initializing and retrying the call once");
-        context.lose(session.client, "the upstream forgot the session");
-        await context.waitUntilReady(settings.connectionTimeoutMs, operation, options.signal);
-        continue;
+  // One controller per call, aborted by the caller going away or by the hard cap. The cap's timer starts
+  // only with the first progress notification: before that, the tool timeout bounds the call. (No
+  // AbortSignal.any/timeout: they cost a timer and weak references on every call. And the SDK's
+  // own maxTotalTimeout would not send notifications/cancelled upstream.)
+  const controller = options.controller ?? new AbortController();
+  const started = Date.now();
+  let capTimer: NodeJS.Timeout | undefined;
+  let capped = false;
+  // A caller-set timeout (X-Tool-Timeout) is a hard bound: progress does not extend it.
+  const progress =
+    options.timeoutMs === undefined
+      ? {
+          resetTimeoutOnProgress: true,
+          onprogress: () => {
+            capTimer ??= setTimeout(
+              () => {
+                capped = true;
+                controller.abort();
+              },
+              Math.max(0, capMs - (Date.now() - started)),
+            );
+          },
+        }
+      : {};
+  try {
+    return await attempts();
+  } finally {
+    clearTimeout(capTimer);
+  }
+
+  async function attempts(): Promise<CallToolResult> {
+    for (let attempt = 1; ; attempt++) {
+      const session = context.session(operation);
+      const done = session.watch?.begin();
+      try {
+        const result = await session.client.request(
+          { method: "tools/call", params: { name, arguments: args } },
+          CallToolResultSchema,
+          // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
+          { timeout: timeoutMs, signal: controller.signal, ...progress },
+        );
+        context.succeeded();
+        return result;
+      } catch (error) {
+        if (controller.signal.aborted && !capped) throw new ClientClosedRequestError();
+        if (attempt === 1 && isLostSession(error)) {
+          context.log.warn(
+            { tool: name },
+            "the upstream forgot the session; re-initializing and retrying the call once",
+          );
+          context.lose(session.client, "the upstream forgot the session");
+          await context.waitUntilReady(settings.connectionTimeoutMs, operation, controller.signal);
+          continue;
+        }
+        const proxyError = capped
+          ? new UpstreamTimeoutError(
+              capMs > timeoutMs
+                ? `upstream "${context.label}" kept ${operation} going past the cap of ${formatSeconds(capMs)}; the call was cancelled upstream`
+                : `upstream "${context.label}" did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
+              { cause: error },
+            )
+          : context.classify(error, operation, timeoutMs);
+        context.failed(proxyError.message);
+        if (proxyError instanceof UpstreamUnavailableError) context.lose(session.client, proxyError.message);
+        throw proxyError;
+      } finally {
+        done?.();
       }
-      const proxyError = cap.aborted
-        ? new UpstreamTimeoutError(
-            capMs > timeoutMs
-              ? `upstream "${context.label}" kept ${operation} going past the cap of ${formatSeconds(capMs)}; the call was cancelled upstream`
-              : `upstream "${context.label}" did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
-            { cause: error },
-          )
-        : context.classify(error, operation, timeoutMs);
-      context.failed(proxyError.message);
-      if (proxyError instanceof UpstreamUnavailableError) context.lose(session.client, proxyError.message);
-      throw proxyError;
-    } finally {
-      done?.();
     }
   }
 }

@@ -60,6 +60,12 @@ describe("HTTP and upstream options", () => {
     assert.equal(allowed.headers.get("access-control-allow-origin"), "https://chat.example");
     const other = await proxy.get("/openapi.json", { origin: "https://evil.example" });
     assert.equal(other.headers.get("access-control-allow-origin"), null);
+    // Tool calls are served outside express: the same CORS answer there.
+    const call = await proxy.post("/pid", {}, { origin: "https://chat.example" });
+    assert.equal(call.headers.get("access-control-allow-origin"), "https://chat.example");
+    assert.match(call.headers.get("vary") ?? "", /Origin/);
+    const refused = await proxy.post("/pid", {}, { origin: "https://evil.example" });
+    assert.equal(refused.headers.get("access-control-allow-origin"), null);
     await proxy.stop();
   });
 
@@ -67,6 +73,8 @@ describe("HTTP and upstream options", () => {
     const proxy = await startProxy([], FIXTURE_STDIO);
     const answer = await proxy.get("/openapi.json", { origin: "https://anywhere.example" });
     assert.equal(answer.headers.get("access-control-allow-origin"), "*");
+    const call = await proxy.post("/pid", {}, { origin: "https://anywhere.example" });
+    assert.equal(call.headers.get("access-control-allow-origin"), "*");
     await proxy.stop();
   });
 
