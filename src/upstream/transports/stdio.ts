@@ -51,6 +51,8 @@ export class ProcessGroupStdioTransport implements Transport {
   #exited = false;
   #exitDescription = "";
   readonly #framer: LineFramer;
+  #outbox: string[] = [];
+  #flushing: Promise<void> | undefined;
 
   constructor(private readonly options: StdioTransportOptions) {
     this.#framer = new LineFramer(
@@ -124,10 +126,26 @@ export class ProcessGroupStdioTransport implements Transport {
     this.onmessage?.(message);
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
+  /**
+   * Messages sent in one turn of the event loop leave in one write, at its
+   * end (setImmediate): concurrent calls then share one pipe write, and the
+   * server one wake-up, instead of one each. Resolves once written.
+   */
+  send(message: JSONRPCMessage): Promise<void> {
     const child = this.#child;
-    if (!child || this.#exited || !child.stdin.writable) throw new Error("Not connected");
-    if (!child.stdin.write(serializeMessage(message))) await once(child.stdin, "drain");
+    if (!child || this.#exited || !child.stdin.writable) return Promise.reject(new Error("Not connected"));
+    this.#outbox.push(serializeMessage(message));
+    this.#flushing ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        const batch = this.#outbox.join("");
+        this.#outbox = [];
+        this.#flushing = undefined;
+        if (this.#exited || !child.stdin.writable) return reject(new Error("Not connected"));
+        if (child.stdin.write(batch)) return resolve();
+        once(child.stdin, "drain").then(() => resolve(), reject);
+      });
+    });
+    return this.#flushing;
   }
 
   async close(): Promise<void> {
