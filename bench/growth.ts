@@ -120,7 +120,10 @@ function serversText(servers: GrowthResult["servers"]): string {
 function idleText(idle: GrowthResult["idle"]): string {
   if ("skipped" in idle) return `skipped: ${idle.skipped}`;
   if ("failed" in idle) return `failed: ${idle.failed}`;
-  return `${idle.rssMb.toFixed(1)} MB RSS (peak ${idle.peakRssMb.toFixed(1)} MB) with ${idle.config}${idle.ready ? "" : ", not every server came up"}`;
+  return (
+    `${idle.rssMb.toFixed(1)} MB RSS settled (${idle.startRssMb.toFixed(1)} MB just after start-up, peak ` +
+    `${idle.peakRssMb.toFixed(1)} MB) with ${idle.config}${idle.ready ? "" : ", not every server came up"}`
+  );
 }
 
 function failure(error: unknown): { failed: string } {

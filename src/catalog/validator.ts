@@ -1,6 +1,5 @@
 import { Ajv, MissingRefError, type AnySchema, type Logger as AjvLogger, type ValidateFunction } from "ajv";
-import { Ajv2019 } from "ajv/dist/2019.js";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
 import addFormatsModule from "ajv-formats";
 import type { ValidationProblem } from "../errors/index.js";
 import { subschemas, type JsonSchema } from "./json-schema.js";
@@ -126,7 +125,11 @@ export class ValidatorFactory {
         logger: this.#ajvLogger,
       } as const;
       compiler =
-        dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
+        dialect === "2020-12"
+          ? new (loadCompiler("ajv/dist/2020.js", "Ajv2020"))(options)
+          : dialect === "2019-09"
+            ? new (loadCompiler("ajv/dist/2019.js", "Ajv2019"))(options)
+            : new Ajv(options);
       addFormats(compiler);
       this.#compilers.set(dialect, compiler);
     }
@@ -174,4 +177,15 @@ function ignore(): void {}
 function requireObject(body: unknown): ValidationProblem[] | null {
   if (typeof body === "object" && body !== null && !Array.isArray(body)) return null;
   return [{ loc: ["body"], msg: "Input should be a JSON object", type: "model_type" }];
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The 2019-09 and 2020-12 compilers cost about 5 MB of memory to load, and
+ * most servers publish draft-07: they are loaded on first use (ajv is
+ * CommonJS, so synchronously).
+ */
+function loadCompiler(module: string, name: string): typeof Ajv {
+  return (require(module) as Record<string, typeof Ajv>)[name]!;
 }
