@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { growthFailed, growthTables, runGrowth, type GrowthResult } from "./growth.js";
 import { stopAllChildren } from "./lib/children.js";
+import { countProcessWarnings } from "./lib/warnings.js";
 import { overheadTable, runOverhead, type OverheadPlan, type OverheadRow } from "./overhead.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -132,6 +133,7 @@ function describeMachine(report: Report): string {
   return `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Linux ${m.kernel}, Node ${m.node}, commit ${report.commit}, ${load}`;
 }
 
+countProcessWarnings();
 // Children die with us, on success, failure or Ctrl-C alike.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -34,6 +34,9 @@ export interface OverheadRow {
   benchCpuMs: number;
   /** Peak resident set size (VmHWM) of the proxy process, started fresh for this row. */
   proxyPeakRssMb: number | null;
+  /** Node warnings the contender printed (for the floor: the bench process), e.g. MaxListenersExceededWarning. */
+  warnings: number;
+  firstWarning?: string;
 }
 
 const ECHO_ARGS = { message: "hello from the bench" };
@@ -90,6 +93,7 @@ async function measure(
       });
       const bench = process.cpuUsage(before.bench);
       const proxyCpuMs = pid === undefined ? null : cpuOf(pid) - before.proxy;
+      const warnings = contender.warnings();
       return {
         ...base,
         ...load,
@@ -98,6 +102,8 @@ async function measure(
         upstreamCpuMs: upstreamPid === undefined ? null : cpuOf(upstreamPid) - before.upstream,
         benchCpuMs: (bench.user + bench.system) / 1000,
         proxyPeakRssMb: pid === undefined ? null : memory(pid).peakRssMb,
+        warnings: warnings.count,
+        ...(warnings.first === undefined ? {} : { firstWarning: warnings.first }),
       };
     } finally {
       close();
@@ -135,6 +141,7 @@ function failedRow(base: Pick<OverheadRow, "transport" | "concurrency" | "conten
     upstreamCpuMs: null,
     benchCpuMs: 0,
     proxyPeakRssMb: null,
+    warnings: 0,
   };
 }
 
@@ -172,5 +179,11 @@ export function overheadTable(rows: readonly OverheadRow[]): string {
     num(row.upstreamCpuMs === null ? null : row.upstreamCpuMs / 1000, 2),
     num(row.proxyPeakRssMb, 1),
   ]);
-  return markdownTable(headers, cells);
+  const notes = rows
+    .filter((row) => row.warnings > 0)
+    .map(
+      (row) =>
+        `${row.contender} (${row.transport}, c=${row.concurrency}): ${row.warnings} × ${row.firstWarning ?? "warning"}`,
+    );
+  return [markdownTable(headers, cells), ...(notes.length > 0 ? ["", "Node warnings:", ...notes] : [])].join("\n");
 }

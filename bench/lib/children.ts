@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { descendants, startTime } from "./proc.js";
+import { StderrWarnings, type WarningTally } from "./warnings.js";
 
 /** A process the bench started; stop() ends it and everything it started. */
 export interface Child {
@@ -9,6 +10,8 @@ export interface Child {
   /** What it wrote so far (the last 256 KiB of each stream), for readiness checks and error messages. */
   stdout(): string;
   stderr(): string;
+  /** Node warnings it printed on stderr, over its whole life. */
+  warnings(): WarningTally;
   stop(): Promise<void>;
 }
 
@@ -33,7 +36,9 @@ export function startChild(command: string, args: readonly string[], options: St
     out[key] = (out[key] + chunk).slice(-KEEP_BYTES);
   };
   child.stdout?.setEncoding("utf8").on("data", keep("stdout"));
+  const warnings = new StderrWarnings();
   child.stderr?.setEncoding("utf8").on("data", keep("stderr"));
+  child.stderr?.on("data", (chunk: string) => warnings.push(chunk));
   const exited = once(child, "exit").then(() => undefined);
   const pid = child.pid;
   const handle: Child = {
@@ -41,6 +46,7 @@ export function startChild(command: string, args: readonly string[], options: St
     process: child,
     stdout: () => out.stdout,
     stderr: () => out.stderr,
+    warnings: () => ({ ...warnings.tally }),
     async stop() {
       live.delete(handle);
       // Listed before the signal: a stdio upstream in its own process group is not ours to find afterwards.

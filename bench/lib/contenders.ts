@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { assertRunning, startChild, waitFor, type Child } from "./children.js";
 import { httpCaller, type Call } from "./load.js";
 import { transpileToBuild } from "./transpile.js";
+import { processWarnings, type WarningTally } from "./warnings.js";
 import type { Upstream } from "./upstream.js";
 
 export const CONTENDERS = ["floor", "thin", "mcpo"] as const;
@@ -19,6 +20,8 @@ export interface Contender {
   readonly upstreamPid?: number;
   /** A call of `tool` with `args`, shaped for `concurrency` callers. */
   caller(tool: string, args: Record<string, unknown>, concurrency: number): { call: Call; close(): void };
+  /** Node warnings since it started (the floor's are this process's). */
+  warnings(): WarningTally;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function startFloor(upstream: Upstream): Promise<Contender> {
     throw error;
   }
   const upstreamPid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+  const warningsBefore = processWarnings().count;
   return {
     name: "floor",
     pid: undefined,
@@ -64,6 +68,10 @@ export async function startFloor(upstream: Upstream): Promise<Contender> {
       },
       close: () => undefined,
     }),
+    warnings: () => {
+      const now = processWarnings();
+      return { ...now, count: now.count - warningsBefore };
+    },
     stop: () => client.close(),
   };
 }
@@ -169,6 +177,7 @@ export function httpContender(name: ContenderName, child: Child, baseUrl: string
     name,
     pid: child.pid,
     caller: (tool, args, concurrency) => httpCaller(`${baseUrl}/${tool}`, JSON.stringify(args), concurrency),
+    warnings: () => child.warnings(),
     stop: () => child.stop(),
   };
 }
