@@ -36,6 +36,10 @@ async function main(): Promise<void> {
   for (const warning of cli.warnings) logger.warn({ config: cli.config.source?.path }, warning);
   // Never die of a stray rejection from a library: log it and keep serving.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+  // Node prints warnings as plain text on stderr; ours is a log of JSON lines. (Removing the listeners
+  // removes Node's own printer.)
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => logger.warn({ warning: warning.name }, warning.message));
 
   let proxy: ProxyHandle;
   try {

@@ -165,5 +165,26 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       assert.equal(init.status, 200);
       assert.match(init.text, /"url": "\/openapi.json"/);
     });
+
+    it("writes nothing but JSON lines to stderr, even after many calls", async () => {
+      // More calls than Node's default listener limit (10), in flight together.
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => proxy.post("/echo", { message: `n${i}` })),
+      );
+      assert.ok(answers.every((answer) => answer.status === 200));
+      const lines = proxy.process
+        .stderr()
+        .split("\n")
+        .filter((line) => line.trim() !== "");
+      const notJson = lines.filter((line) => {
+        try {
+          JSON.parse(line);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      assert.deepEqual(notJson, []);
+    });
   });
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -13,20 +14,33 @@ export interface RemoteTransportOptions {
 
 /** Legacy HTTP+SSE (GET /sse, POST /message). Headers go on the event stream and on every POST. */
 export function createSseTransport(options: RemoteTransportOptions): Transport {
-  const fetch = tlsFetch(options.tls);
   return new SSEClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
-    ...(fetch ? { fetch } : {}),
+    fetch: unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch),
   });
 }
 
 /** Streamable HTTP (one endpoint, POST + optional GET stream). */
 export function createStreamableHttpTransport(options: RemoteTransportOptions): Transport {
-  const fetch = tlsFetch(options.tls);
   return new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
-    ...(fetch ? { fetch } : {}),
+    fetch: unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch),
   });
+}
+
+/**
+ * The SDK gives every request of a transport the same AbortSignal, and
+ * undici adds an abort listener to it per request that goes only when the
+ * request is garbage collected. Under load thousands pile up and Node prints
+ * a MaxListenersExceededWarning per request past undici's limit of 1500 (a
+ * flood of non-JSON lines on stderr). The listeners are bounded by GC, so the
+ * limit is lifted on that signal (before undici would set its own).
+ */
+function unlimitedSignalFetch(base: FetchLike): FetchLike {
+  return (url, init) => {
+    if (init?.signal) setMaxListeners(0, init.signal);
+    return base(url, init);
+  };
 }
 
 /**
