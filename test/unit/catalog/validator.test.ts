@@ -111,11 +111,13 @@ describe("ValidatorFactory.compile", () => {
     const warnings: [string, unknown][] = [];
     const schema: JsonSchema = { type: "object", properties: { a: { type: "nonsense" } } };
     const validate = factory.compile(schema, (message, error) => warnings.push([message, error]));
+    assert.equal(warnings.length, 0, "compiled on first use, not before");
+    assert.equal(validate({ a: "anything" }), null);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]![0], /could not be compiled/);
     assert.ok(warnings[0]![1] instanceof Error);
-    assert.equal(validate({ a: "anything" }), null);
     assert.deepEqual(validate([1]), NOT_OBJECT);
+    assert.equal(warnings.length, 1, "compiled once");
   });
 
   it("neither coerces types nor injects defaults", () => {
