@@ -48,7 +48,12 @@ describe("connection lifecycle", () => {
 
   it("reports a server that fails at start as down after --retry-attempts, and keeps running", async () => {
     process.env.FIXTURE_EXIT_AT_START = "3";
-    const proxy = await startProxy(["--retry-attempts", "2", ...FAST_RETRY], FIXTURE_STDIO);
+    // A long connection timeout: under load, tsx alone can take seconds to start the fixture, and the point
+    // here is the server exiting, not the timeout.
+    const proxy = await startProxy(
+      ["--retry-attempts", "2", "--retry-delay", "0.05", "--max-retry-delay", "0.2", "--connection-timeout", "30"],
+      FIXTURE_STDIO,
+    );
     delete process.env.FIXTURE_EXIT_AT_START;
     const health = await waitFor("state down", async () => {
       const answer = await proxy.get("/health");
