@@ -90,9 +90,7 @@ export class ProxyRuntime {
     const { rootPath } = this.#config.http;
     const mounts = [...this.#mounts.values()].sort((a, b) => a.name.localeCompare(b.name));
     const links = mounts
-      .map(
-        (mount) => `- [${mount.name}](${rootPath}${this.#table.mountPath(mount.name)}/docs): ${mount.connection.state}`,
-      )
+      .map((mount) => `- [${mount.name}](${rootPath}${this.#table.mountPath(mount.name)}/docs)`)
       .join("\n");
     return buildOpenApiDocument({
       title: this.title(),
