@@ -103,8 +103,13 @@ async function measureLaunched(mcpo: LaunchedMcpo, names: string[]): Promise<Ser
 /** Proxy memory at rest with config.example.json, a few seconds after start. */
 export async function measureIdle(progress: (line: string) => void): Promise<IdleResult | Skipped> {
   if (!existsSync(EXAMPLE_CONFIG)) return { skipped: "config.example.json is not in this checkout" };
-  const { mcpServers } = JSON.parse(readFileSync(EXAMPLE_CONFIG, "utf8")) as { mcpServers?: object };
-  const names = Object.keys(mcpServers ?? {});
+  const { mcpServers } = JSON.parse(readFileSync(EXAMPLE_CONFIG, "utf8")) as {
+    mcpServers?: Record<string, { disabled?: boolean }>;
+  };
+  // Disabled servers never come up, by design: wait for the others.
+  const names = Object.entries(mcpServers ?? {})
+    .filter(([, server]) => server.disabled !== true)
+    .map(([name]) => name);
   // Ready as soon as it listens: the example's servers may need the network, and memory at rest is the point.
   const mcpo = await launchConfig(EXAMPLE_CONFIG, () => Promise.resolve(true), 0);
   if ("skipped" in mcpo) return mcpo;

@@ -39,8 +39,7 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     res.once("close", () => inFlight--);
   });
 
-  // Every server starts connecting now, in parallel; none of them holds up listening.
-  await runtime.apply(config.servers);
+  // Listen first: the port answers (503 for servers still connecting) however many servers there are to start.
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
@@ -50,8 +49,6 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       });
     });
   } catch (error) {
-    // The upstreams are already starting (a stdio child would keep us alive): end them before giving up.
-    await runtime.close();
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     throw new Error(`cannot listen on ${config.http.host}:${config.http.port} (${code})`, { cause: error });
   }
@@ -59,6 +56,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   const scheme = config.http.sslCertfile ? "https" : "http";
   const url = `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
   logger.info({ url, docs: `${url}${config.http.rootPath}/docs` }, "listening");
+  // Every server starts connecting now, in parallel.
+  await runtime.apply(config.servers);
 
   const watcher =
     config.source?.hotReload === true
