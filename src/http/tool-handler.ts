@@ -74,6 +74,11 @@ async function callTool(
   check: BearerCheck,
   maxBodyBytes: number,
 ): Promise<void> {
+  // Watched from the start: a caller gone while its body is still arriving cancels the call too.
+  const caller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) caller.abort();
+  });
   const denied = check(req);
   if (denied) throw denied;
   const route = target.catalog?.byName.get(toolName);
@@ -85,11 +90,8 @@ async function callTool(
   const args = await readJsonBody(req, maxBodyBytes);
   const problems = route.validate(args);
   if (problems) throw new InvalidArgumentsError(`Invalid arguments for tool "${toolName}"`, problems);
+  if (caller.signal.aborted) return; // nobody is left to answer
 
-  const caller = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) caller.abort();
-  });
   const result = await target.connection.callTool(route.toolName, args as Record<string, unknown>, {
     controller: caller,
     ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
