@@ -52,7 +52,9 @@ export class ProcessGroupStdioTransport implements Transport {
   #exitDescription = "";
   readonly #framer: LineFramer;
   #outbox: string[] = [];
-  #flushing: Promise<void> | undefined;
+  #turnStarted = false;
+  #flushed: Promise<void> | undefined;
+  #settleFlush: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
   constructor(private readonly options: StdioTransportOptions) {
     this.#framer = new LineFramer(
@@ -127,25 +129,38 @@ export class ProcessGroupStdioTransport implements Transport {
   }
 
   /**
-   * Messages sent in one turn of the event loop leave in one write, at its
-   * end (setImmediate): concurrent calls then share one pipe write, and the
-   * server one wake-up, instead of one each. Resolves once written.
+   * The first message of an event-loop turn is written at once; messages
+   * sent after it in the same turn are queued and leave together in one
+   * write at the turn's end (setImmediate). Concurrent calls then share a
+   * pipe write and a wake-up of the server, and a lone call waits for
+   * nothing. Resolves once written.
    */
   send(message: JSONRPCMessage): Promise<void> {
     const child = this.#child;
     if (!child || this.#exited || !child.stdin.writable) return Promise.reject(new Error("Not connected"));
-    this.#outbox.push(serializeMessage(message));
-    this.#flushing ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        const batch = this.#outbox.join("");
-        this.#outbox = [];
-        this.#flushing = undefined;
-        if (this.#exited || !child.stdin.writable) return reject(new Error("Not connected"));
-        if (child.stdin.write(batch)) return resolve();
-        once(child.stdin, "drain").then(() => resolve(), reject);
-      });
-    });
-    return this.#flushing;
+    const line = serializeMessage(message);
+    if (!this.#turnStarted) {
+      this.#turnStarted = true;
+      setImmediate(() => this.#endTurn(child));
+      return child.stdin.write(line) ? Promise.resolve() : once(child.stdin, "drain").then(() => undefined);
+    }
+    this.#outbox.push(line);
+    return (this.#flushed ??= new Promise<void>((resolve, reject) => {
+      this.#settleFlush = { resolve, reject };
+    }));
+  }
+
+  #endTurn(child: ChildProcessWithoutNullStreams): void {
+    this.#turnStarted = false;
+    const settle = this.#settleFlush;
+    if (!settle) return;
+    const batch = this.#outbox.join("");
+    this.#outbox = [];
+    this.#flushed = undefined;
+    this.#settleFlush = undefined;
+    if (this.#exited || !child.stdin.writable) return settle.reject(new Error("Not connected"));
+    if (child.stdin.write(batch)) return settle.resolve();
+    once(child.stdin, "drain").then(() => settle.resolve(), settle.reject);
   }
 
   async close(): Promise<void> {
