@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseEnv } from "node:util";
+import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { DEFAULTS } from "../config/defaults.js";
 import {
@@ -220,7 +220,7 @@ function readServerEnv(options: CliOptions): Record<string, string> {
         `--env-path: cannot read ${options.envPath} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
       );
     }
-    Object.assign(env, parseEnv(text));
+    Object.assign(env, parseDotenv(text));
   }
   for (const entry of options.env) {
     const eq = entry.indexOf("=");

@@ -43,7 +43,14 @@ export async function dial(options: DialOptions): Promise<Dialed> {
   client.onerror = (error) => options.onError(client, transport, error);
   client.onclose = () => options.onClose(client, transport);
   options.onAttempt(client);
-  const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), options.lifetime]);
+  // The attempt's deadline: the connection timeout, or the connection closing for good (no AbortSignal.any,
+  // so Node 20.0 to 20.2 work too).
+  const bound = new AbortController();
+  const timer = setTimeout(() => bound.abort(new DOMException("connection timeout", "TimeoutError")), timeoutMs);
+  const onClosed = (): void => bound.abort(options.lifetime.reason);
+  if (options.lifetime.aborted) onClosed();
+  else options.lifetime.addEventListener("abort", onClosed, { once: true });
+  const deadline = bound.signal;
   try {
     // connect() bounds only `initialize`; dialing (SSE's GET, a spawn) is bounded by the race.
     await raceSignal(client.connect(transport, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
@@ -58,6 +65,8 @@ export async function dial(options: DialOptions): Promise<Dialed> {
     await client.close().catch(() => undefined);
     throw error;
   } finally {
+    clearTimeout(timer);
+    options.lifetime.removeEventListener("abort", onClosed);
     options.onAttempt(undefined);
   }
 }
