@@ -32,7 +32,7 @@ export interface ConfigFileOptions {
 /** Server names become URL segments. */
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Root routes a server name would shadow. */
-const RESERVED_NAMES = new Set(["docs", "health", "openapi.json"]);
+const RESERVED_NAMES = new Set(["docs", "health", "openapi.json"]); // compared ignoring case, as express routes
 
 export function loadConfigFile(path: string, options: ConfigFileOptions): LoadedServers {
   let text: string;
@@ -87,7 +87,7 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       problems.push(
         `${formatPath(path)}: a server name must be 1-64 letters, digits, "_" or "-" (it is a URL segment)`,
       );
-    } else if (RESERVED_NAMES.has(name)) {
+    } else if (RESERVED_NAMES.has(name.toLowerCase())) {
       problems.push(`${formatPath(path)}: "${name}" is reserved for the proxy's own routes`);
     }
     if (isObject(value) && value.type === undefined && value.command === undefined && value.url === undefined) {
@@ -98,6 +98,12 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
     }
     const entry = serverEntrySchema.safeParse(value);
     if (!entry.success) {
+      if (isObject(value) && value.disabled === true) {
+        // A disabled server is checked once it is enabled (its ${VAR}s may not be set yet): listed as disabled.
+        warnings.push(...issuesOf(entry.error, path).map((issue) => `${issue} (the server is disabled)`));
+        servers.push(disabledPlaceholder(name));
+        continue;
+      }
       problems.push(...issuesOf(entry.error, path));
       continue;
     }
@@ -136,7 +142,12 @@ function toTransport(entry: ServerEntry, baseDir: string, path: string[], proble
       ...(entry.cwd === undefined ? {} : { cwd: resolve(baseDir, entry.cwd) }),
     };
   }
-  const headers = entry.auth_token ? { Authorization: `Bearer ${entry.auth_token}`, ...entry.headers } : entry.headers;
+  // auth_token is a shorthand: an Authorization header given explicitly (in any case) wins.
+  const explicitAuth = Object.keys(entry.headers).some((key) => key.toLowerCase() === "authorization");
+  const headers =
+    entry.auth_token && !explicitAuth
+      ? { Authorization: `Bearer ${entry.auth_token}`, ...entry.headers }
+      : entry.headers;
   const file = (key: "ssl_ca_path" | "ssl_cert_path" | "ssl_key_path"): string | undefined => {
     const value = entry[key];
     if (value === undefined) return undefined;
@@ -179,6 +190,17 @@ function toolFilter(entry: ServerEntry): ServerConfig["tools"] {
   return {
     ...(enabled === undefined ? {} : { enabled }),
     disabled: [...(entry.disabledTools ?? []), ...(entry.disabled_tools ?? [])],
+  };
+}
+
+/** A disabled server whose entry is not valid yet: never started, only listed as disabled. */
+function disabledPlaceholder(name: string): ServerConfig {
+  return {
+    name,
+    transport: { type: "stdio", command: "", args: [], env: {} },
+    settings: resolveConnectionSettings(),
+    disabled: true,
+    tools: { disabled: [] },
   };
 }
 

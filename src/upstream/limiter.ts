@@ -44,20 +44,24 @@ export class ConcurrencyLimiter {
     if (this.#queue.length >= this.maxQueue) {
       return Promise.reject(new LimiterFullError(`${this.#active} calls running and ${this.#queue.length} waiting`));
     }
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      this.#queue.push(waiter);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          const index = this.#queue.indexOf(waiter);
-          if (index !== -1) {
-            this.#queue.splice(index, 1);
-            reject(signal.reason);
-          }
+      const onAbort = (): void => {
+        const index = this.#queue.indexOf(waiter);
+        if (index !== -1) {
+          this.#queue.splice(index, 1);
+          reject(signal!.reason);
+        }
+      };
+      const waiter: Waiter = {
+        resolve: (release) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(release);
         },
-        { once: true },
-      );
+        reject,
+      };
+      this.#queue.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 

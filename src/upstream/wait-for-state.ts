@@ -18,6 +18,7 @@ export function waitForReady(
   gone: () => Error,
   signal?: AbortSignal,
 ): Promise<void> {
+  if (signal?.aborted) return Promise.reject(gone());
   return new Promise((resolve, reject) => {
     const finish = (error?: Error): void => {
       clearTimeout(timer);

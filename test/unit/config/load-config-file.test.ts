@@ -346,4 +346,34 @@ describe("loadConfigFile", () => {
       },
     );
   });
+
+  it("lists a disabled server whose entry is not valid yet as disabled, with a warning, instead of refusing the file", () => {
+    const loaded = parse({
+      mcpServers: { later: { url: "${MCPO_UNSET_URL}", disabled: true }, now: { command: "node" } },
+    });
+    assert.deepEqual(
+      loaded.servers.map((s) => [s.name, s.disabled]),
+      [
+        ["later", true],
+        ["now", false],
+      ],
+    );
+    assert.ok(
+      loaded.warnings.some((w) => w.startsWith("mcpServers.later.url:") && w.endsWith("(the server is disabled)")),
+    );
+  });
+
+  it("lets an explicit Authorization header win over auth_token, whatever its case", () => {
+    const remote = server(
+      { mcpServers: { r: { url: "http://h/sse", auth_token: "t", headers: { authorization: "Basic x" } } } },
+      "r",
+    );
+    assert.deepEqual(remote.transport.type !== "stdio" && remote.transport.headers, { authorization: "Basic x" });
+  });
+
+  it("reserves docs, health and openapi.json in any case", () => {
+    assert.ok(
+      problemsOf({ mcpServers: { Health: { command: "node" } } }).some((p) => p.includes('"Health" is reserved')),
+    );
+  });
 });

@@ -148,4 +148,14 @@ describe("ConcurrencyLimiter", () => {
     release();
     assert.equal(limiter.active, 0);
   });
+
+  it("refuses at once a waiter whose signal is already aborted, and gives it no slot", async () => {
+    const limiter = new ConcurrencyLimiter(1, 2);
+    const first = limiter.tryAcquire()!;
+    const reason = new Error("gone");
+    await assert.rejects(limiter.acquire(AbortSignal.abort(reason)), (error) => error === reason);
+    assert.equal(limiter.waiting, 0);
+    first();
+    assert.equal(limiter.active, 0);
+  });
 });

@@ -68,4 +68,12 @@ describe("waitForReady", () => {
     emitter.emit("state", "closed");
     assert.equal(await waiting, undefined);
   });
+
+  it("rejects at once with gone() when the signal is already aborted", async () => {
+    const emitter = new EventEmitter();
+    const started = Date.now();
+    await assert.rejects(waitForReady(emitter as never, 300, fail, gone, AbortSignal.abort()), Gone);
+    assert.ok(Date.now() - started < 100);
+    assert.equal(emitter.listenerCount("state"), 0);
+  });
 });
