@@ -42,7 +42,8 @@ export class ProxyRuntime {
       (next ? report.changed : report.removed).push(name);
       this.#table.unmount(name);
       this.#mounts.delete(name);
-      closing.push(mount.close());
+      // Unmounted now (new calls go to its replacement, or get 404); calls it is running may finish.
+      closing.push(mount.close(this.#config.shutdownGraceMs));
     }
     for (const server of wanted.values()) {
       if (this.#mounts.has(server.name)) {

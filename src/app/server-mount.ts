@@ -88,8 +88,9 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.connection.start();
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  /** Closes the upstream, letting its running calls finish for up to `drainMs` first. */
+  close(drainMs = 0): Promise<void> {
+    return this.connection.close(drainMs);
   }
 }
 

@@ -355,9 +355,16 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     return this.#health.snapshot();
   }
 
-  /** Closes the connection for good (a stdio server's whole process group ends). */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection for good (a stdio server's whole process group ends), after letting calls still
+   * running finish for up to `drainMs`.
+   */
+  async close(drainMs = 0): Promise<void> {
     if (this.#lifetime.signal.aborted) return;
+    // Calls already running may finish first (hot reload replaces or removes a server this way).
+    for (const deadline = Date.now() + drainMs; this.#limiter.active > 0 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     this.#lifetime.abort();
     const session = this.#session;
     this.#detach("closed");

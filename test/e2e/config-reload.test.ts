@@ -33,8 +33,11 @@ describe("--hot-reload", () => {
     const steadyPid = (await proxy.post("/steady/pid", {})).body;
     const doomedPid = Number((await proxy.post("/doomed/pid", {})).body);
     const longCall = proxy.post("/steady/sleep", { ms: 1500 });
-    await waitFor("the long call to reach the server", () =>
-      proxy.logs().some((line) => line.upstream === "steady" && line.msg === "fixture: sleep 1500 started"),
+    const changingCall = proxy.post("/changing/sleep", { ms: 1200 });
+    await waitFor("the long calls to reach their servers", () =>
+      ["steady", "changing"].every((name) =>
+        proxy.logs().some((line) => line.upstream === name && String(line.msg).startsWith("fixture: sleep 1")),
+      ),
     );
 
     config.write({
@@ -55,6 +58,10 @@ describe("--hot-reload", () => {
     await ready(proxy, ["steady", "changing", "newcomer"]);
     assert.equal((await proxy.post("/newcomer/pid", {})).status, 200);
     assert.equal((await proxy.post("/changing/env", { name: "FIXTURE_GREETING" })).body, "two");
+    // Changed: the call it was running when it was replaced still completed (drained, then closed).
+    const drained = await changingCall;
+    assert.equal(drained.status, 200);
+    assert.equal(drained.body, "slept 1200");
     // Unchanged: same process, and the call in flight during the reload completed.
     const answer = await longCall;
     assert.equal(answer.status, 200);
