@@ -1,5 +1,5 @@
+import { freePort } from "../../test/helpers/ports.js";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { assertRunning, startChild, waitFor, type Child } from "./children.js";
 
@@ -42,18 +42,4 @@ export async function startEverythingHttp(): Promise<{ upstream: Upstream; child
     throw error;
   }
   return { upstream: { transport: "streamable-http", url: `http://127.0.0.1:${port}/mcp` }, child };
-}
-
-/** A port free on 127.0.0.1 now, for servers that take a port but cannot report the one they bound. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port")),
-      );
-    });
-  });
 }

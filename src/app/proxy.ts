@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { DEFAULTS } from "../config/defaults.js";
 import type { AppConfig } from "../config/schema.js";
 import { createHttpApp } from "../http/app.js";
 import type { Logger } from "../log/logger.js";
@@ -24,7 +25,7 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     mode: config.mode,
     pathPrefix: config.pathPrefix,
     rootDocument: () => runtime.aggregatedDocument(),
-    rootTitle: config.doc.title ?? "mcpo-ts",
+    rootTitle: config.doc.title ?? DEFAULTS.title,
     disabledServers: () => runtime.disabled(),
     healthTimeoutMs: config.healthCheckTimeoutMs,
     logger,

@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import type { AppConfig, ServerConfig } from "../config/schema.js";
 import type { MountTable } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
@@ -76,11 +77,6 @@ export class ProxyRuntime {
     return this.#disabled;
   }
 
-  title(): string {
-    if (this.#config.mode === "single") return [...this.#mounts.values()][0]?.title() ?? "mcpo-ts";
-    return this.#config.doc.title ?? "mcpo-ts";
-  }
-
   /** Multi mode: one document with every tool of every server, rebuilt lazily after a change. */
   aggregatedDocument(): OpenAPIObject {
     this.#aggregate ??= this.#buildAggregate();
@@ -94,7 +90,7 @@ export class ProxyRuntime {
       .map((mount) => `- [${mount.name}](${rootPath}${this.#table.mountPath(mount.name)}/docs)`)
       .join("\n");
     return buildOpenApiDocument({
-      title: this.title(),
+      title: this.#config.doc.title ?? DEFAULTS.title,
       description: `${this.#config.doc.description ?? "MCP servers served over HTTP by mcpo-ts."}\n\nEach server's own docs:\n${links}`,
       version: this.#config.doc.version ?? "1.0.0",
       serverUrl: rootPath,

@@ -5,6 +5,7 @@ import type { MountedServer } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
 import { UpstreamConnection } from "../upstream/index.js";
+import { DEFAULTS } from "../config/defaults.js";
 
 export interface MountDependencies {
   baseEnv: Readonly<Record<string, string>>;
@@ -25,7 +26,6 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   readonly apiKey: string | undefined;
   /** Identity of the config this mount runs: hot reload replaces the mount when it changes. */
   readonly fingerprint: string;
-  readonly #server: ServerConfig;
   readonly #dependencies: MountDependencies;
   #catalog: Catalog | undefined;
   #document: OpenAPIObject | undefined;
@@ -35,7 +35,6 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.name = server.name;
     this.apiKey = server.apiKey;
     this.fingerprint = fingerprintOf(server);
-    this.#server = server;
     this.#dependencies = dependencies;
     this.connection = new UpstreamConnection({ server, ...dependencies });
     const log = dependencies.logger.child({ upstream: server.name || this.connection.label });
@@ -60,7 +59,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
 
   title(): string {
     const info = this.connection.serverInfo;
-    return this.#dependencies.doc.title ?? info?.title ?? info?.name ?? (this.name || "mcpo-ts");
+    return this.#dependencies.doc.title ?? info?.title ?? info?.name ?? (this.name || DEFAULTS.title);
   }
 
   /** Built when first asked for after a change, never per request. */
@@ -78,10 +77,6 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
       logger: this.#dependencies.logger,
     });
     return this.#document;
-  }
-
-  get config(): ServerConfig {
-    return this.#server;
   }
 
   start(): void {

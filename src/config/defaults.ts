@@ -4,6 +4,8 @@
  * milliseconds for the core. The README repeats this table.
  */
 export const DEFAULTS = {
+  /** Title of an OpenAPI document when neither --name nor the upstream gives one. */
+  title: "mcpo-ts",
   host: "0.0.0.0",
   port: 8000,
   serverType: "stdio",

@@ -1,4 +1,4 @@
-export { ProxyError, isProxyError, type ProxyErrorCode, type ProxyErrorOptions } from "./proxy-error.js";
+export { ProxyError, type ProxyErrorCode, type ProxyErrorOptions } from "./proxy-error.js";
 export {
   BadRequestError,
   ClientClosedRequestError,

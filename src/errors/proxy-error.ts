@@ -40,7 +40,3 @@ export class ProxyError extends Error {
     this.extra = options.extra ?? {};
   }
 }
-
-export function isProxyError(error: unknown): error is ProxyError {
-  return error instanceof ProxyError;
-}

@@ -5,12 +5,13 @@ import type { HttpConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import type { OpenAPIObject } from "../openapi/index.js";
 import { createAuth } from "./auth.js";
-import { createDocs } from "./docs.js";
+import { addSpecAndDocs } from "./docs.js";
 import { createErrorHandler, notFound } from "./error-handler.js";
 import { createAggregateHealthHandler } from "./health.js";
 import { createMountRouter } from "./mount-router.js";
 import { MountTable } from "./mount-table.js";
 import { createToolCallListener } from "./tool-handler.js";
+import { withoutRootPath } from "./root-path.js";
 
 export interface HttpAppOptions {
   http: HttpConfig;
@@ -48,7 +49,12 @@ export function createHttpApp(options: HttpAppOptions): {
   app.disable("x-powered-by");
   app.set("etag", false);
 
-  if (http.rootPath) app.use(stripRootPath(http.rootPath));
+  if (http.rootPath) {
+    app.use(function rootPathPrefix(req, _res, next) {
+      req.url = withoutRootPath(req.url, http.rootPath);
+      next();
+    });
+  }
   app.use(cors({ origin: http.corsAllowOrigins.includes("*") ? "*" : [...http.corsAllowOrigins] }));
 
   const rootDocsAuth = http.strictAuth ? createAuth(http.apiKey) : allow;
@@ -62,15 +68,12 @@ export function createHttpApp(options: HttpAppOptions): {
   );
 
   if (options.mode === "multi") {
-    const specUrl = `${http.rootPath}/openapi.json`;
-    app.get("/openapi.json", rootDocsAuth, function openapi(_req, res) {
-      res.json(options.rootDocument());
+    addSpecAndDocs(app, {
+      publicPath: http.rootPath,
+      title: options.rootTitle,
+      document: options.rootDocument,
+      auth: rootDocsAuth,
     });
-    app.get("/docs", rootDocsAuth, function docsSlash(req, res, next) {
-      if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
-      res.redirect(301, `${http.rootPath}/docs/`);
-    });
-    app.use("/docs", rootDocsAuth, ...createDocs({ specUrl, title: options.rootTitle }));
     app.get(
       "/health",
       rootDocsAuth,
@@ -84,7 +87,7 @@ export function createHttpApp(options: HttpAppOptions): {
       res.json({
         name: options.rootTitle,
         docs: `${http.rootPath}/docs`,
-        openapi: specUrl,
+        openapi: `${http.rootPath}/openapi.json`,
         health: `${http.rootPath}/health`,
         servers: Object.fromEntries(
           mounts.servers().map((server) => {
@@ -119,14 +122,4 @@ export function createHttpApp(options: HttpAppOptions): {
   app.use(notFound());
   app.use(createErrorHandler(logger));
   return { app, mounts, toolCalls: createToolCallListener({ http, mounts, logger }) };
-}
-
-/** Behind a reverse proxy that keeps the prefix, accept "/prefix/x" as "/x". */
-function stripRootPath(rootPath: string): RequestHandler {
-  return function rootPathPrefix(req, _res, next) {
-    if (req.url === rootPath || req.url.startsWith(`${rootPath}/`) || req.url.startsWith(`${rootPath}?`)) {
-      req.url = req.url.slice(rootPath.length) || "/";
-    }
-    next();
-  };
 }

@@ -1,18 +1,39 @@
-import type { RequestHandler } from "express";
+import type { IRouter, RequestHandler } from "express";
 import swaggerUi from "swagger-ui-express";
+import type { OpenAPIObject } from "../openapi/index.js";
 
 export interface DocsOptions {
-  /** URL of the OpenAPI document as the browser must fetch it (root path included). */
-  specUrl: string;
+  /** Public path where the document's routes start: root path + mount path ("" at the very root). */
+  publicPath: string;
   title: string;
+  /** The current document (rebuilt elsewhere when tools change). */
+  document: () => OpenAPIObject;
+  /** Guards both routes (the key with --strict-auth, else a pass-through). */
+  auth: RequestHandler;
 }
 
 /**
- * Swagger UI that fetches the spec by URL, so it always shows the current
- * document. Each mount gets its own serveFiles() handlers: the shared
- * `serve` + several setup() calls would show the last document everywhere.
+ * GET /openapi.json and Swagger UI at /docs, on the root app or a server's
+ * router alike. Swagger UI fetches the spec by URL, so it always shows the
+ * current document; each mount gets its own serveFiles() handlers (the
+ * shared `serve` + several setup() calls would show the last document
+ * everywhere).
  */
-export function createDocs(options: DocsOptions): RequestHandler[] {
-  const swaggerOptions = { swaggerOptions: { url: options.specUrl }, customSiteTitle: options.title };
-  return [...swaggerUi.serveFiles(undefined, swaggerOptions), swaggerUi.setup(undefined, swaggerOptions)];
+export function addSpecAndDocs(router: IRouter, options: DocsOptions): void {
+  const { publicPath, auth } = options;
+  const swaggerOptions = { swaggerOptions: { url: `${publicPath}/openapi.json` }, customSiteTitle: options.title };
+  router.get("/openapi.json", auth, function openapi(_req, res) {
+    res.json(options.document());
+  });
+  // Redirect ourselves so the root path survives (express.static would answer "/docs/" without it).
+  router.get("/docs", auth, function docsSlash(req, res, next) {
+    if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
+    res.redirect(301, `${publicPath}/docs/`);
+  });
+  router.use(
+    "/docs",
+    auth,
+    ...swaggerUi.serveFiles(undefined, swaggerOptions),
+    swaggerUi.setup(undefined, swaggerOptions),
+  );
 }

@@ -10,6 +10,7 @@ import {
   UpstreamUnavailableError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
+import { writeJson } from "./write-json.js";
 
 /** The JSON body of an error response, in FastAPI's shape as Python mcpo answers. */
 export function errorBody(error: ProxyError): unknown {
@@ -52,12 +53,10 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     res.destroy();
     return;
   }
-  const headers: Record<string, string | number> = { "Content-Type": "application/json; charset=utf-8" };
+  const headers: Record<string, string> = {};
   if (proxyError instanceof UpstreamUnavailableError) headers["Retry-After"] = String(proxyError.retryAfterSeconds);
   if (status === 401) headers["WWW-Authenticate"] = "Bearer";
-  const text = JSON.stringify(errorBody(proxyError));
-  headers["Content-Length"] = Buffer.byteLength(text);
-  res.writeHead(status, headers).end(text);
+  writeJson(res, status, errorBody(proxyError), headers);
 }
 
 /** express's error handler: registered last, it hands everything to sendError. */

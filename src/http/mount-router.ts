@@ -1,5 +1,5 @@
 import express, { type RequestHandler, type Router } from "express";
-import { createDocs } from "./docs.js";
+import { addSpecAndDocs } from "./docs.js";
 import { createHealthHandler } from "./health.js";
 import type { MountedServer } from "./mount-table.js";
 
@@ -16,24 +16,15 @@ export interface MountRouterOptions {
 export function createMountRouter(options: MountRouterOptions): Router {
   const { server, publicPath, docsAuth } = options;
   const router = express.Router({ strict: false });
-  const specUrl = `${publicPath}/openapi.json`;
 
   // Tool calls (POST /{tool}) never get here: createToolCallListener serves them ahead of express.
-  router.get("/openapi.json", docsAuth, function openapi(_req, res) {
-    res.json(server.document());
-  });
-  // Redirect ourselves so the root path survives (express.static would answer "/docs/" without it).
-  router.get("/docs", docsAuth, function docsSlash(req, res, next) {
-    if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
-    res.redirect(301, `${publicPath}/docs/`);
-  });
-  router.use("/docs", docsAuth, ...createDocs({ specUrl, title: server.title() }));
+  addSpecAndDocs(router, { publicPath, title: server.title(), document: () => server.document(), auth: docsAuth });
   router.get("/health", docsAuth, createHealthHandler(server.connection, options.healthTimeoutMs));
   router.get("/", docsAuth, function index(_req, res) {
     res.json({
       name: server.title(),
       docs: `${publicPath}/docs`,
-      openapi: specUrl,
+      openapi: `${publicPath}/openapi.json`,
       health: `${publicPath}/health`,
       tools: server.catalog?.routes.map((route) => `${publicPath}${route.path}`) ?? [],
     });

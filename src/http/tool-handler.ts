@@ -8,6 +8,8 @@ import type { UpstreamConnection } from "../upstream/index.js";
 import { bearerCheck, type BearerCheck } from "./auth.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
+import { withoutRootPath } from "./root-path.js";
+import { writeJson } from "./write-json.js";
 import type { MountTable } from "./mount-table.js";
 import { errorText, resultBody } from "./result-body.js";
 
@@ -52,9 +54,7 @@ export function createToolCallListener(
   };
   return (req, res) => {
     if (req.method !== "POST") return false;
-    let url = req.url ?? "/";
-    if (http.rootPath && url.startsWith(`${http.rootPath}/`)) url = url.slice(http.rootPath.length);
-    const hit = mounts.resolve(url);
+    const hit = mounts.resolve(withoutRootPath(req.url ?? "/", http.rootPath));
     if (!hit) return false;
     const toolName = toolNameOf(hit.subUrl);
     if (toolName === undefined) return false;
@@ -123,16 +123,13 @@ function toolNameOf(subUrl: string): string | undefined {
   }
 }
 
-/** 200 with a JSON body, written directly. */
+/** 200 with a JSON body of media type `type`, varying by Accept (and Origin, when CORS set it). */
 function sendJson(res: ServerResponse, body: unknown, type: string): void {
-  const text = JSON.stringify(body) ?? "null";
   const vary = res.getHeader("Vary");
-  res.writeHead(200, {
+  writeJson(res, 200, body, {
     "Content-Type": `${type}; charset=utf-8`,
-    "Content-Length": Buffer.byteLength(text),
     Vary: vary ? `${String(vary)}, Accept` : "Accept",
   });
-  res.end(text);
 }
 
 /**

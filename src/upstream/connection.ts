@@ -277,8 +277,13 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #requireSession(operation: string): Session {
     const session = this.#session;
     if (session && this.state === "ready") return session;
+    throw this.#unavailable(operation);
+  }
+
+  /** The 503 for a call that finds no connection: what state we are in and the last error. */
+  #unavailable(operation: string): UpstreamUnavailableError {
     const lastError = this.#health.snapshot().last_error;
-    throw new UpstreamUnavailableError(
+    return new UpstreamUnavailableError(
       `upstream "${this.label}" is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
       this.#retryAfterSeconds(),
     );
@@ -294,15 +299,6 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       () => new ClientClosedRequestError(),
       signal,
     );
-  }
-
-  #unavailable(operation: string): UpstreamUnavailableError {
-    try {
-      this.#requireSession(operation);
-    } catch (error) {
-      return error as UpstreamUnavailableError;
-    }
-    return new UpstreamUnavailableError(`upstream "${this.label}" is unavailable for ${operation}`, 1);
   }
 
   /** Calls a tool. Resolves with the raw MCP result (isError included); rejects with a ProxyError. */
@@ -349,10 +345,6 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       if (proxyError instanceof UpstreamUnavailableError) this.#lose(session.client, proxyError.message);
       return { healthy: false, message: proxyError.message, snapshot: this.#health.snapshot() };
     }
-  }
-
-  health(): HealthSnapshot {
-    return this.#health.snapshot();
   }
 
   /**

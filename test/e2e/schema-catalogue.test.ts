@@ -5,7 +5,7 @@ import { CATALOGUE_TOOLS, LONG_NAME, LONG_NAME_TWIN, ODD_NAMES, SCHEMA_CASES } f
 import { CATALOGUE_STDIO } from "../fixtures/index.js";
 import { bodySchema, readPointer, toolOperation } from "../helpers/openapi.js";
 import { stopAll } from "../helpers/processes.js";
-import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
+import { startProxyWithDocument, type Proxy } from "../helpers/proxy.js";
 
 type Json = Record<string, any>;
 
@@ -17,9 +17,7 @@ describe("every schema construct through the proxy (schema catalogue fixture ove
   let doc: Json;
 
   before(async () => {
-    proxy = await startProxy([], CATALOGUE_STDIO);
-    await waitForHealth(proxy, 200);
-    doc = (await proxy.get("/openapi.json")).body as Json;
+    ({ proxy, doc } = await startProxyWithDocument([], CATALOGUE_STDIO));
   });
   after(async () => {
     await proxy?.stop();

@@ -5,7 +5,7 @@ import { PDF, PNG, RESULT_TOOLS, WAV } from "../fixtures/catalogue/index.js";
 import { CATALOGUE_STDIO } from "../fixtures/index.js";
 import { toolOperation } from "../helpers/openapi.js";
 import { stopAll } from "../helpers/processes.js";
-import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
+import { startProxyWithDocument, type Proxy } from "../helpers/proxy.js";
 
 type Json = Record<string, any>;
 const RAW = "application/vnd.mcp.tool-result+json";
@@ -32,9 +32,7 @@ describe("tool results, mcpo's shape and the raw MCP result (schema catalogue fi
   let doc: Json;
 
   before(async () => {
-    proxy = await startProxy([], CATALOGUE_STDIO);
-    await waitForHealth(proxy, 200);
-    doc = (await proxy.get("/openapi.json")).body as Json;
+    ({ proxy, doc } = await startProxyWithDocument([], CATALOGUE_STDIO));
   });
   after(async () => {
     await proxy?.stop();

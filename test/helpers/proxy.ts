@@ -85,3 +85,13 @@ export async function waitForHealth(proxy: Proxy, status: 200 | 503 = 200, timeo
     timeoutMs,
   );
 }
+
+/** Starts the proxy, waits until it is healthy, and reads its OpenAPI document (suites that check the spec). */
+export async function startProxyWithDocument(
+  options: string[],
+  target: string[],
+): Promise<{ proxy: Proxy; doc: Record<string, any> }> {
+  const proxy = await startProxy(options, target);
+  await waitForHealth(proxy, 200);
+  return { proxy, doc: (await proxy.get("/openapi.json")).body as Record<string, any> };
+}
