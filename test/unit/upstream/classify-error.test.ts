@@ -115,6 +115,30 @@ describe("classifyError", () => {
     }
   });
 
+  it("reads a version refusal in the body of an HTTP 400 (a 2026-07-28 server refusing initialize)", () => {
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      error: {
+        code: -32022,
+        message: "Unsupported protocol version: 2025-11-25",
+        data: { supported: ["2026-07-28"], requested: "2025-11-25" },
+      },
+    });
+    const refused = new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, `Error POSTing to endpoint: ${body}`, {
+      status: 400,
+      statusText: "Bad Request",
+    });
+    const result = classify(refused);
+    assert.ok(result instanceof UpstreamIncompatibleError);
+    assert.deepEqual(result.extra, { upstream_versions: ["2026-07-28"] });
+    const lost = httpError(
+      400,
+      `Error POSTing to endpoint: ${JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Bad Request: No valid session ID provided" } })}`,
+    );
+    assert.ok(classify(lost) instanceof UpstreamUnavailableError, "other JSON-RPC bodies keep their HTTP meaning");
+  });
+
   it("maps a failed era negotiation to upstream_incompatible", () => {
     const result = classify(
       new SdkError(SdkErrorCode.EraNegotiationFailed, "the server did not offer pinned protocol version 2026-07-28"),
