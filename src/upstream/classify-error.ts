@@ -46,10 +46,9 @@ const UNREACHABLE_CODES = new Set([
   "EACCES",
 ]);
 
-/** JSON-RPC codes of MCP 2026-07-28 that say the two sides share no revision (or capability) to talk in. */
+/** JSON-RPC codes of MCP 2026-07-28 that say the two sides share no revision to talk in. */
 const INCOMPATIBLE_CODES = new Set<number>([
   -32020, // the request lacked (or mismatched) the protocol version header
-  ProtocolErrorCode.MissingRequiredClientCapability, // -32021
   ProtocolErrorCode.UnsupportedProtocolVersion, // -32022
 ]);
 
@@ -113,6 +112,12 @@ function fromUpstreamError(error: ProtocolError, context: ErrorContext): ProxyEr
       return new UpstreamProtocolError(`${upstream} refused ${operation} as malformed: ${said}`, 400, options);
     case ProtocolErrorCode.InternalError:
       return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${said}`, 500, options);
+    case ProtocolErrorCode.MissingRequiredClientCapability:
+      // -32021: the tool needs something of the client we do not offer (URL elicitation, sampling, roots).
+      return new InputRequiredError(
+        `${upstream} needs a client capability the proxy does not offer for ${operation} (there is no user behind a REST call): ${said}`,
+        options,
+      );
     case ProtocolErrorCode.UrlElicitationRequired:
       return new InputRequiredError(
         `${upstream} needs the user to open a URL before ${operation} can run; a REST call cannot do that: ${said}`,
