@@ -36,7 +36,9 @@ export function proxyContract(name: string, setup: ContractSetup): void {
     before(async () => {
       const { options, target } = await setup.cli();
       proxy = await startProxy(options, target);
-      const client = await connectV2(setup.directTransport(), "auto");
+      // Declared like the proxy does: servers may list more tools to clients that can answer
+      // elicitation (server-everything adds trigger-elicitation-request).
+      const client = await connectV2(setup.directTransport(), "auto", { capabilities: { elicitation: { form: {} } } });
       try {
         toolNames = (await client.listTools()).tools.map((tool) => tool.name);
       } finally {
