@@ -11,5 +11,6 @@ proxyContract("legacy SSE", {
   },
   directTransport: () => new SSEClientTransport(new URL(upstream!.url)),
   serverInfo: EVERYTHING_INFO,
+  expectEra: "legacy",
   teardown: async () => upstream?.stop(),
 });

@@ -6,4 +6,5 @@ proxyContract("stdio", {
   cli: async () => ({ options: [], target: EVERYTHING_STDIO }),
   directTransport: () => v2Transport({ stdio: EVERYTHING_STDIO }),
   serverInfo: EVERYTHING_INFO,
+  expectEra: "legacy",
 });

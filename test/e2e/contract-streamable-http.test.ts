@@ -12,5 +12,6 @@ proxyContract("Streamable HTTP", {
   },
   directTransport: () => v2Transport({ url: upstream!.url }),
   serverInfo: EVERYTHING_INFO,
+  expectEra: "legacy",
   teardown: async () => upstream?.stop(),
 });
