@@ -25,10 +25,11 @@ export async function connectV2(
   mode: "auto" | "legacy",
   options: Omit<ClientOptions, "versionNegotiation"> = {},
 ): Promise<Client> {
-  // The probe's timeout defaults to the request timeout (60 s); a few seconds are plenty here.
+  // The probe's timeout defaults to the request timeout (60 s). On stdio a timeout means "2025 server", so it must
+  // outlast a tsx fixture starting on a loaded machine (seen: over 5 s with CI and other suites running).
   const client = new Client(
     { name: "mcpo-ts-test", version: "0" },
-    { ...options, versionNegotiation: { mode, probe: { timeoutMs: 5_000 } } },
+    { ...options, versionNegotiation: { mode, probe: { timeoutMs: 30_000 } } },
   );
   await client.connect(transport);
   return client;

@@ -1,33 +1,35 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import { SilenceWatch } from "../../../src/upstream/silence-watch.js";
 
 const TIMEOUT_MS = 40;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `check` holds, failing after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(5);
+/** Lets promise callbacks (a finished check's `finally`) run between ticks. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Moves the mocked clock forward in small steps, as time would pass, letting promises settle in between. */
+async function advance(ms: number, step = 5): Promise<void> {
+  for (let passed = 0; passed < ms; passed += step) {
+    mock.timers.tick(step);
+    await settle();
   }
 }
 
 describe("SilenceWatch", () => {
-  it("calls onSilent when a call is pending and nothing is heard", async () => {
+  beforeEach(() => mock.timers.enable({ apis: ["setInterval", "Date"], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  it("calls onSilent when a call is pending and nothing is heard, not before the timeout", async () => {
     let calls = 0;
     const watch = new SilenceWatch(TIMEOUT_MS, async () => {
       calls++;
     });
-    const started = Date.now();
     const end = watch.begin();
-    try {
-      await until("onSilent", () => calls > 0);
-      assert.ok(Date.now() - started >= TIMEOUT_MS, "not before the timeout has passed");
-    } finally {
-      end();
-    }
+    await advance(TIMEOUT_MS - 5);
+    assert.equal(calls, 0, "not before the timeout has passed");
+    await advance(TIMEOUT_MS);
+    assert.equal(calls, 1);
+    end();
   });
 
   it("stays quiet while heard() keeps being called", async () => {
@@ -36,16 +38,12 @@ describe("SilenceWatch", () => {
       calls++;
     });
     const end = watch.begin();
-    try {
-      const stopAt = Date.now() + TIMEOUT_MS * 5;
-      while (Date.now() < stopAt) {
-        watch.heard();
-        await sleep(5);
-      }
-      assert.equal(calls, 0);
-    } finally {
-      end();
+    for (let i = 0; i < 40; i++) {
+      watch.heard();
+      await advance(5);
     }
+    assert.equal(calls, 0);
+    end();
   });
 
   it("never suspects an idle connection (no call pending)", async () => {
@@ -53,7 +51,7 @@ describe("SilenceWatch", () => {
     new SilenceWatch(TIMEOUT_MS, async () => {
       calls++;
     });
-    await sleep(TIMEOUT_MS * 4);
+    await advance(TIMEOUT_MS * 4);
     assert.equal(calls, 0);
   });
 
@@ -74,21 +72,21 @@ describe("SilenceWatch", () => {
       });
     });
     const end = watch.begin();
-    try {
-      await until("the first check", () => calls === 1);
-      // The check hangs for several timeouts: no second check may start meanwhile.
-      await sleep(TIMEOUT_MS * 4);
-      assert.equal(calls, 1);
-      finishCheck?.();
-      // A finished check counts as hearing something: the next one waits for a new silent period.
-      const finishedAt = Date.now();
-      await until("the second check", () => calls === 2);
-      assert.ok(Date.now() - finishedAt >= TIMEOUT_MS - 5, "a new silent period passed first");
-      finishCheck?.();
-      assert.equal(maxRunning, 1);
-    } finally {
-      end();
-    }
+    await advance(TIMEOUT_MS + 10);
+    assert.equal(calls, 1);
+    // The check hangs for several timeouts: no second check may start meanwhile.
+    await advance(TIMEOUT_MS * 4);
+    assert.equal(calls, 1);
+    finishCheck?.();
+    await settle();
+    // A finished check counts as hearing something: the next one waits for a new silent period.
+    await advance(TIMEOUT_MS - 10);
+    assert.equal(calls, 1, "a new silent period passes first");
+    await advance(TIMEOUT_MS);
+    assert.equal(calls, 2);
+    finishCheck?.();
+    assert.equal(maxRunning, 1);
+    end();
   });
 
   it("stops the timer when the last pending call ends", async () => {
@@ -100,10 +98,11 @@ describe("SilenceWatch", () => {
     const endSecond = watch.begin();
     endFirst();
     endFirst(); // idempotent: must not count as the second call ending
-    await until("onSilent with one call still pending", () => calls > 0);
+    await advance(TIMEOUT_MS + 10);
+    assert.ok(calls > 0, "onSilent with one call still pending");
     endSecond();
     const seen = calls;
-    await sleep(TIMEOUT_MS * 4);
+    await advance(TIMEOUT_MS * 4);
     assert.equal(calls, seen);
   });
 
@@ -114,7 +113,7 @@ describe("SilenceWatch", () => {
     });
     const end = watch.begin();
     watch.stop();
-    await sleep(TIMEOUT_MS * 4);
+    await advance(TIMEOUT_MS * 4);
     assert.equal(calls, 0);
     end();
   });
