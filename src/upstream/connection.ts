@@ -19,7 +19,7 @@ import type { Logger } from "../log/logger.js";
 import { classifyError, formatSeconds } from "./classify-error.js";
 import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
-import { incompatibleHint, initialVerdict, OUR_REVISIONS } from "./era.js";
+import { incompatibleHint, initialVerdict, missedProbe, OUR_REVISIONS } from "./era.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
 import { ConcurrencyLimiter } from "./limiter.js";
 import { connectWithRetry } from "./retry-loop.js";
@@ -210,8 +210,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       // A remembered era may be stale (the server was upgraded or replaced): the next attempt probes again.
       if (prior && server.transport.type !== "sse") this.#verdict = undefined;
       const proxyError = this.#classify(error, "connect");
-      if (proxyError instanceof UpstreamIncompatibleError) throw new AbortError(proxyError);
-      throw error;
+      if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
+      const theirs = proxyError.extra.upstream_versions as string[] | undefined;
+      if (missedProbe(server.settings, theirs)) {
+        throw new Error(
+          `the upstream speaks ${theirs!.join(", ")} but did not answer the server/discover probe in time (still starting?); probing again`,
+          { cause: error },
+        );
+      }
+      throw new AbortError(proxyError);
     }
   }
 

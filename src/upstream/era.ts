@@ -5,14 +5,15 @@ import { FIRST_MODERN_REVISION, type ConnectionSettings, type TransportConfig } 
 export const OUR_REVISIONS: readonly string[] = [FIRST_MODERN_REVISION, ...SUPPORTED_PROTOCOL_VERSIONS];
 
 /**
- * Longest wait for the `server/discover` probe. On stdio a server that ignores requests before `initialize`
- * (some 2025 servers do) costs this once, then falls back; on HTTP silence is an outage and the attempt fails.
+ * Longest wait for the `server/discover` probe (half the connection timeout when that is less, leaving the other
+ * half for `initialize`). On stdio a server that ignores requests before `initialize` (some 2025 servers do)
+ * costs this once, then falls back; on HTTP silence is an outage and the attempt fails.
  */
 export const PROBE_TIMEOUT_MS = 10_000;
 
 /** The SDK's version negotiation for a `protocol` setting. */
 export function negotiationFor(settings: ConnectionSettings): NonNullable<ClientOptions["versionNegotiation"]> {
-  const probe = { timeoutMs: Math.min(PROBE_TIMEOUT_MS, settings.connectionTimeoutMs) };
+  const probe = { timeoutMs: Math.min(PROBE_TIMEOUT_MS, Math.ceil(settings.connectionTimeoutMs / 2)) };
   const { protocol } = settings;
   if (protocol === "legacy") return { mode: "legacy" };
   if (protocol === "auto") return { mode: "auto", probe };
@@ -41,6 +42,15 @@ export function incompatibleHint(settings: ConnectionSettings): string {
  */
 export function initialVerdict(transport: TransportConfig): PriorDiscovery | undefined {
   return transport.type === "sse" ? { kind: "legacy" } : undefined;
+}
+
+/**
+ * A refusal that names a revision we could have spoken is not incompatibility: under `auto` it means the probe
+ * went unanswered (a stdio server still starting, say) and the fallback `initialize` reached a 2026-only server.
+ * The next attempt probes again.
+ */
+export function missedProbe(settings: ConnectionSettings, upstreamVersions: readonly string[] | undefined): boolean {
+  return settings.protocol === "auto" && (upstreamVersions ?? []).some((version) => OUR_REVISIONS.includes(version));
 }
 
 /** `modern` (2026-07-28 and later, no `initialize`) or `legacy` (the 2025 revisions). */

@@ -5,6 +5,9 @@
  * across reconnects, and the 2026-07-28 wire details hold.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { FIXTURE_STDIO } from "../fixtures/index.js";
 import { EXIT_ON_PROBE_STDIO, startV2Http, V2_STDIO } from "../fixtures/v2/index.js";
@@ -61,6 +64,32 @@ describe("era negotiation", () => {
     assert.equal((call.body as Json).detail.code, "upstream_incompatible");
     assert.match((call.body as Json).detail.message, /it supports 2026-07-28.*set protocol to auto/);
     assert.equal(call.headers.get("retry-after"), null, "not an outage: no Retry-After");
+  });
+
+  it("a 2026-07-28-only stdio server too slow for the probe is probed again, not declared incompatible", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "mcpo-slow-start-")), "started");
+    // Probe bound: half of the 10 s connection timeout. The first start takes over 6 s, so the probe goes unanswered,
+    // the fallback initialize reaches a server that refuses 2025, and the next attempt (a warm start) probes again.
+    const proxy = await start(
+      [
+        "--connection-timeout",
+        "10",
+        "--env",
+        `V2_FIXTURE_FIRST_START_MARKER=${marker}`,
+        "--env",
+        "V2_FIXTURE_FIRST_START_DELAY_MS=6000",
+      ],
+      V2_STDIO["modern-only"],
+    );
+    const health = await waitForHealth(proxy, 200, 30_000);
+    assert.equal((health.body as Json).details.era, "modern");
+    assert.ok(existsSync(marker), "the slow first start happened");
+    const states = proxy.logs().filter((line) => String(line.msg).includes("speaks no MCP revision we offered"));
+    assert.deepEqual(states, [], "never reported incompatible");
+    const missed = proxy
+      .logs()
+      .find((line) => /did not answer the server\/discover probe in time/.test(String(line.error)));
+    assert.ok(missed, "the missed probe is said in the log");
   });
 
   it("keeps the era found across reconnects: one server/discover probe for the first connection, none after", async () => {

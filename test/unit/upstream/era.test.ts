@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { resolveConnectionSettings } from "../../../src/config/schema.js";
-import { incompatibleHint, initialVerdict, negotiationFor, OUR_REVISIONS } from "../../../src/upstream/era.js";
+import {
+  incompatibleHint,
+  initialVerdict,
+  missedProbe,
+  negotiationFor,
+  OUR_REVISIONS,
+} from "../../../src/upstream/era.js";
 
 const settings = (protocol: string, connection_timeout = 30) =>
   resolveConnectionSettings({ protocol, connection_timeout });
 
 describe("era settings", () => {
-  it("maps protocol to the SDK's version negotiation, the probe bounded by 10 s or the connection timeout", () => {
+  it("maps protocol to the SDK's version negotiation, the probe bounded by 10 s or half the connection timeout", () => {
     assert.deepEqual(negotiationFor(settings("auto")), { mode: "auto", probe: { timeoutMs: 10_000 } });
-    assert.deepEqual(negotiationFor(settings("auto", 2)), { mode: "auto", probe: { timeoutMs: 2000 } });
+    assert.deepEqual(negotiationFor(settings("auto", 2)), { mode: "auto", probe: { timeoutMs: 1000 } });
     assert.deepEqual(negotiationFor(settings("legacy")), { mode: "legacy" });
     assert.deepEqual(negotiationFor(settings("2026-07-28")), {
       mode: { pin: "2026-07-28" },
@@ -21,6 +27,14 @@ describe("era settings", () => {
     assert.match(incompatibleHint(settings("legacy")), /protocol is legacy .*set protocol to auto/);
     assert.match(incompatibleHint(settings("2026-07-28")), /pinned to 2026-07-28: set protocol to auto/);
     assert.match(incompatibleHint(settings("auto")), /we speak 2026-07-28, 2025-11-25/);
+  });
+
+  it("takes a refusal naming a revision we speak, under auto, for a missed probe rather than incompatibility", () => {
+    assert.equal(missedProbe(settings("auto"), ["2026-07-28"]), true);
+    assert.equal(missedProbe(settings("auto"), ["2027-01-01"]), false);
+    assert.equal(missedProbe(settings("auto"), undefined), false);
+    assert.equal(missedProbe(settings("legacy"), ["2026-07-28"]), false, "legacy does not offer 2026-07-28");
+    assert.equal(missedProbe(settings("2026-07-28"), ["2026-07-28"]), false);
   });
 
   it("speaks 2026-07-28 and the 2025 revisions", () => {
