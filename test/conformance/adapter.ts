@@ -62,7 +62,12 @@ async function stopProxy(): Promise<void> {
   process.stderr.write(`--- mcpo-ts log ---\n${running.process.stderr()}`);
 }
 
-async function finish(code: number, message?: string): Promise<never> {
+let finishing = false;
+
+/** The one way out: the first call wins (a signal or the deadline can race the scenario's own end). */
+async function finish(code: number, message?: string): Promise<void> {
+  if (finishing) return;
+  finishing = true;
   if (message) process.stderr.write(`adapter: ${message}\n`);
   await stopProxy().catch((error: unknown) => process.stderr.write(`adapter: stopping the proxy: ${String(error)}\n`));
   process.exit(code);
