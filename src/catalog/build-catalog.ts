@@ -1,4 +1,4 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/client";
 import type { Logger } from "../log/logger.js";
 import { isJsonSchemaObject } from "./json-schema.js";
 import { allocateOperationIds } from "./operation-id.js";

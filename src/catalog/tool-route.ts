@@ -1,4 +1,4 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/client";
 import type { JsonSchema } from "./json-schema.js";
 import type { Validate } from "./validator.js";
 

@@ -6,6 +6,7 @@ import {
   connectionSettingsInputSchema,
   headersSchema,
   logLevelSchema,
+  protocolConflict,
   resolveConnectionSettings,
   serverTypeSchema,
   type AppConfig,
@@ -88,6 +89,8 @@ const FLAG_NAMES: Record<string, string> = {
   tool_timeout: "--tool-timeout",
   max_tool_timeout: "--max-tool-timeout",
   max_concurrency: "--max-concurrency",
+  protocol: "--protocol",
+  elicitation: "--elicitation",
 };
 
 /**
@@ -111,6 +114,8 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
       tool_timeout: options.toolTimeout,
       max_tool_timeout: options.maxToolTimeout,
       max_concurrency: options.maxConcurrency,
+      protocol: options.protocol,
+      elicitation: options.elicitation,
     },
   });
   if (!parsed.success) {
@@ -146,6 +151,8 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
           tools: { disabled: [] },
         },
       ];
+  const conflict = servers && protocolConflict(servers[0]!.transport, servers[0]!.settings);
+  if (conflict) throw new UsageError(`--protocol: ${conflict}`);
   const source =
     options.config === undefined
       ? undefined

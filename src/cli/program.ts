@@ -30,6 +30,8 @@ export interface CliOptions {
   maxToolTimeout?: string;
   maxConcurrency?: string;
   maxBodySize?: string;
+  protocol?: string;
+  elicitation?: string;
   config?: string;
   hotReload?: boolean;
   pathPrefix: string;
@@ -105,6 +107,14 @@ export function createProgram(): Command {
     .option(
       "--max-concurrency <n>",
       `calls running at once per upstream; more wait in a queue (default: ${c.max_concurrency})`,
+    )
+    .option(
+      "--protocol <protocol>",
+      `MCP revision to speak: auto (probe, then fall back to 2025), legacy (2025 only) or a revision such as 2026-07-28 (default: ${c.protocol})`,
+    )
+    .option(
+      "--elicitation <policy>",
+      `answer a server's request for input: defaults (accept a form's defaults when complete, else decline) or decline (default: ${c.elicitation})`,
     )
     .option("--max-body-size <bytes>", `largest accepted request body (default: ${DEFAULTS.maxBodySize})`)
     .helpOption("-h, --help", "show this help")

@@ -41,6 +41,17 @@ export const DEFAULTS = {
     max_queue: 1024,
     /** Active ping period; 0 = off (health is passive, checked on demand). */
     health_check_interval: 0,
+    /**
+     * Which MCP revision to speak: `auto` probes with `server/discover` and falls back to the 2025 `initialize`
+     * handshake, so any server works; `legacy` speaks only the 2025 handshake; a revision (`2026-07-28`) pins it.
+     */
+    protocol: "auto",
+    /**
+     * How a server's request for user input (elicitation) is answered, as there is no human behind a REST call:
+     * `defaults` accepts a form with its schema's defaults when every required field has one, else declines;
+     * `decline` always declines. A call whose request was not satisfied answers 409 `input_required`.
+     */
+    elicitation: "defaults",
   },
   /** Bound on the MCP ping behind `GET /health`. */
   healthCheckTimeout: 5,

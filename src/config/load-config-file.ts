@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
 import { interpolateEnv } from "./interpolate.js";
 import {
+  protocolConflict,
   resolveConnectionSettings,
   type connectionSettingsInputSchema,
   type LoadedServers,
@@ -115,14 +116,17 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       warnings,
     );
     const transport = toTransport(entry.data, dirname(resolve(file)), path, problems);
+    const settings = resolveConnectionSettings(
+      top.connection_settings ?? {},
+      options.cliSettings,
+      entry.data.connection_settings ?? {},
+    );
+    const conflict = protocolConflict(transport, settings);
+    if (conflict) problems.push(`${formatPath([...path, "connection_settings", "protocol"])}: ${conflict}`);
     servers.push({
       name,
       transport,
-      settings: resolveConnectionSettings(
-        top.connection_settings ?? {},
-        options.cliSettings,
-        entry.data.connection_settings ?? {},
-      ),
+      settings,
       disabled: entry.data.disabled,
       tools: toolFilter(entry.data),
       ...(entry.data.api_key === undefined ? {} : { apiKey: entry.data.api_key }),

@@ -25,6 +25,26 @@ export type ServerType = z.output<typeof serverTypeSchema>;
 
 const seconds = (min: number) => z.coerce.number().min(min);
 
+/** `auto`, `legacy`, or a pinned revision of the 2026 era or later (a date, as MCP names its revisions). */
+export type ProtocolSetting = "auto" | "legacy" | { readonly pin: string };
+
+/** The first revision without `initialize`: pins name it or a later one. */
+export const FIRST_MODERN_REVISION = "2026-07-28";
+
+export const protocolSchema = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .refine((value) => value === "auto" || value === "legacy" || /^\d{4}-\d{2}-\d{2}$/.test(value), {
+    error: (issue) =>
+      `unknown protocol ${JSON.stringify(issue.input)}: use auto, legacy or a revision such as ${FIRST_MODERN_REVISION}`,
+  })
+  .refine((value) => value === "auto" || value === "legacy" || value >= FIRST_MODERN_REVISION, {
+    error: `a pinned revision must be ${FIRST_MODERN_REVISION} or later (use legacy for the 2025 revisions)`,
+  });
+
+export const ELICITATION_POLICIES = ["defaults", "decline"] as const;
+export type ElicitationPolicy = (typeof ELICITATION_POLICIES)[number];
+
 /** `connection_settings` as written by users (seconds, snake_case), every key optional. */
 export const connectionSettingsInputSchema = z
   .object({
@@ -39,6 +59,11 @@ export const connectionSettingsInputSchema = z
     max_concurrency: z.coerce.number().int().min(1),
     max_queue: z.coerce.number().int().min(0),
     health_check_interval: seconds(0),
+    protocol: protocolSchema,
+    elicitation: z.enum(ELICITATION_POLICIES, {
+      error: (issue) =>
+        `unknown elicitation policy ${JSON.stringify(issue.input)}: use ${ELICITATION_POLICIES.join(" or ")}`,
+    }),
   })
   .partial();
 export type ConnectionSettingsInput = z.input<typeof connectionSettingsInputSchema>;
@@ -58,14 +83,22 @@ export interface ConnectionSettings {
   readonly maxConcurrency: number;
   readonly maxQueue: number;
   readonly healthCheckIntervalMs: number;
+  /** Which MCP revision to speak (see DEFAULTS.connection.protocol). */
+  readonly protocol: ProtocolSetting;
+  /** How requests for user input are answered (see DEFAULTS.connection.elicitation). */
+  readonly elicitation: ElicitationPolicy;
 }
 
 /** Merges user settings over the defaults and converts them to milliseconds. */
 export function resolveConnectionSettings(
   ...layers: z.output<typeof connectionSettingsInputSchema>[]
 ): ConnectionSettings {
-  const merged = Object.assign({}, DEFAULTS.connection, ...layers.map(dropUndefined)) as typeof DEFAULTS.connection & {
-    [K in keyof typeof DEFAULTS.connection]: number;
+  const merged = Object.assign({}, DEFAULTS.connection, ...layers.map(dropUndefined)) as {
+    [K in keyof typeof DEFAULTS.connection]: K extends "protocol"
+      ? string
+      : K extends "elicitation"
+        ? ElicitationPolicy
+        : number;
   };
   const ms = (s: number): number => Math.round(s * 1000);
   return {
@@ -80,6 +113,8 @@ export function resolveConnectionSettings(
     maxConcurrency: merged.max_concurrency,
     maxQueue: merged.max_queue,
     healthCheckIntervalMs: ms(merged.health_check_interval),
+    protocol: merged.protocol === "auto" || merged.protocol === "legacy" ? merged.protocol : { pin: merged.protocol },
+    elicitation: merged.elicitation,
   };
 }
 
@@ -128,6 +163,12 @@ export interface ToolFilter {
   /** Allow-list: only these are served, when given. */
   readonly enabled?: readonly string[];
   readonly disabled: readonly string[];
+}
+
+/** Legacy SSE is a 2025 transport: a server reached over it cannot be pinned to a 2026 revision. */
+export function protocolConflict(transport: TransportConfig, settings: ConnectionSettings): string | undefined {
+  if (transport.type !== "sse" || typeof settings.protocol !== "object") return undefined;
+  return `protocol ${settings.protocol.pin} cannot be spoken over legacy SSE (a 2025 transport): use streamable-http, or protocol auto or legacy`;
 }
 
 export interface ServerConfig {

@@ -100,6 +100,29 @@ export class UpstreamTimeoutError extends ProxyError {
   }
 }
 
+/**
+ * The upstream speaks no MCP revision we speak (or not the one pinned): not an outage, so retrying soon will not
+ * help. The message says what to change.
+ */
+export class UpstreamIncompatibleError extends ProxyError {
+  override readonly name = "UpstreamIncompatibleError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("upstream_incompatible", 502, message, options);
+  }
+}
+
+/**
+ * The tool asked for input the proxy could not give (a form with required fields and no defaults, a URL to
+ * open, the policy `decline`): there is no human behind a REST call. `extra` carries the server's message and,
+ * for URL mode, the URL.
+ */
+export class InputRequiredError extends ProxyError {
+  override readonly name = "InputRequiredError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("input_required", 409, message, options);
+  }
+}
+
 export class InternalError extends ProxyError {
   override readonly name = "InternalError";
   constructor(message: string, options?: ProxyErrorOptions) {

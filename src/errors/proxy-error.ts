@@ -17,6 +17,8 @@ export type ProxyErrorCode =
   | "upstream_error"
   | "upstream_unavailable"
   | "upstream_timeout"
+  | "upstream_incompatible"
+  | "input_required"
   | "client_closed"
   | "internal";
 

@@ -1,3 +1,4 @@
+import { CONNECTION_STATES } from "../upstream/index.js";
 import { z } from "zod";
 
 /** Body of every error but validation: FastAPI's `{"detail": {...}}`, as Python mcpo answers. */
@@ -29,13 +30,25 @@ export const healthResponseSchema = z
     connection_name: z.string(),
     message: z.string(),
     details: z.object({
-      state: z.enum(["connecting", "ready", "reconnecting", "down", "closed"]),
+      state: z.enum(CONNECTION_STATES),
       error_count: z.number().int(),
       last_error: z.string().nullable(),
       last_check: z.number().nullable().meta({ description: "Unix time in seconds" }),
       last_success: z.number().nullable().meta({ description: "Unix time in seconds" }),
       seconds_since_success: z.number().nullable().meta({ description: "Seconds since the last success" }),
       reconnect_count: z.number().int(),
+      protocol_version: z
+        .string()
+        .nullable()
+        .meta({ description: "MCP revision spoken with the upstream, e.g. 2026-07-28; null before it connects" }),
+      era: z
+        .enum(["modern", "legacy"])
+        .nullable()
+        .meta({ description: "modern: 2026-07-28 and later (no initialize); legacy: the 2025 revisions" }),
+      versions: z
+        .object({ ours: z.array(z.string()), upstream: z.array(z.string()).nullable() })
+        .optional()
+        .meta({ description: "In state incompatible: the revisions we offered and those the upstream speaks" }),
       check_type: z.literal("on_demand"),
       server: z.object({ name: z.string(), version: z.string() }).nullable(),
       tools: z.number().int(),

@@ -1,10 +1,17 @@
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 import {
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SseError,
+} from "@modelcontextprotocol/client";
+import {
+  InputRequiredError,
   InvalidArgumentsError,
   ProxyError,
   UnknownToolError,
+  UpstreamIncompatibleError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
@@ -19,6 +26,8 @@ export interface ErrorContext {
   timeoutMs?: number;
   /** Seconds to suggest in Retry-After when the upstream is unavailable. */
   retryAfterSeconds: number;
+  /** What to change when the upstream speaks no revision we speak (see era.ts). */
+  incompatibleHint?: string;
 }
 
 /** OS-level codes that mean "the upstream cannot be reached right now". */
@@ -37,72 +46,29 @@ const UNREACHABLE_CODES = new Set([
   "EACCES",
 ]);
 
+/** JSON-RPC codes of MCP 2026-07-28 that say the two sides share no revision (or capability) to talk in. */
+const INCOMPATIBLE_CODES = new Set<number>([
+  -32020, // the request lacked (or mismatched) the protocol version header
+  ProtocolErrorCode.MissingRequiredClientCapability, // -32021
+  ProtocolErrorCode.UnsupportedProtocolVersion, // -32022
+]);
+
 /**
  * The one function that turns SDK, fetch and OS errors into ProxyErrors.
- * Everything above the upstream layer sees ProxyErrors only.
+ * Everything above the upstream layer sees ProxyErrors only. Errors are told
+ * apart by origin first (STYLE 16): a `ProtocolError` is the upstream's own
+ * JSON-RPC answer, an `SdkError` is something that happened here (a timeout,
+ * a closed connection, a failed negotiation), an `SdkHttpError` or `SseError`
+ * is an HTTP status, anything else comes from the OS or fetch.
  */
 export function classifyError(error: unknown, context: ErrorContext): ProxyError {
   if (error instanceof ProxyError) return error;
+  if (error instanceof ProtocolError) return fromUpstreamError(error, context);
+  if (error instanceof SdkHttpError) return fromHttpStatus(error.status, error.message, error, context);
+  if (error instanceof SseError) return fromHttpStatus(error.code ?? 0, error.message, error, context);
+  if (error instanceof SdkError) return fromLocalError(error, context);
+
   const { upstream, operation } = context;
-  const options = { cause: error };
-
-  if (error instanceof McpError) {
-    const upstreamMessage = stripMcpPrefix(error.message);
-    switch (error.code) {
-      case ErrorCode.RequestTimeout:
-        return new UpstreamTimeoutError(
-          `${upstream} did not answer ${operation} within ${formatSeconds(context.timeoutMs)}; the call was cancelled upstream`,
-          options,
-        );
-      case ErrorCode.ConnectionClosed:
-        return new UpstreamUnavailableError(
-          `The connection to ${upstream} closed during ${operation}; the call may or may not have run`,
-          context.retryAfterSeconds,
-          options,
-        );
-      case ErrorCode.InvalidParams:
-        return new InvalidArgumentsError(
-          `${upstream} rejected the arguments of ${operation}: ${upstreamMessage}`,
-          [{ loc: ["body"], msg: upstreamMessage, type: "upstream_invalid_params" }],
-          options,
-        );
-      case ErrorCode.MethodNotFound:
-        return new UnknownToolError(`${upstream} does not support ${operation}: ${upstreamMessage}`, options);
-      case ErrorCode.InvalidRequest:
-      case ErrorCode.ParseError:
-        return new UpstreamProtocolError(
-          `${upstream} refused ${operation} as malformed: ${upstreamMessage}`,
-          400,
-          options,
-        );
-      case ErrorCode.InternalError:
-        return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${upstreamMessage}`, 500, options);
-      default:
-        return new UpstreamProtocolError(
-          `${upstream} answered ${operation} with error ${error.code}: ${upstreamMessage}`,
-          502,
-          options,
-        );
-    }
-  }
-
-  if (error instanceof StreamableHTTPError || error instanceof SseError) {
-    const status = error.code ?? 0;
-    // 404 or 400 on an established session: the upstream forgot it (restart or expiry).
-    if (status === 404 || status === 400 || status >= 500 || status === 0) {
-      return new UpstreamUnavailableError(
-        `${upstream} is unavailable (${error.message}) during ${operation}`,
-        context.retryAfterSeconds,
-        options,
-      );
-    }
-    return new UpstreamProtocolError(
-      `${upstream} answered ${operation} with HTTP ${status}: ${error.message}`,
-      502,
-      options,
-    );
-  }
-
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (
@@ -113,13 +79,147 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
     return new UpstreamUnavailableError(
       `${upstream} is unreachable (${code ?? message}) during ${operation}`,
       context.retryAfterSeconds,
-      options,
+      { cause: error },
     );
   }
-  return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${message}`, 502, options);
+  return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${message}`, 502, { cause: error });
 }
 
-/** The SDK prefixes "MCP error -32602: "; callers want the upstream's own words. */
+/** The upstream answered with a JSON-RPC error of its own. */
+function fromUpstreamError(error: ProtocolError, context: ErrorContext): ProxyError {
+  const { upstream, operation } = context;
+  const options = { cause: error };
+  const said = stripMcpPrefix(error.message);
+  if (INCOMPATIBLE_CODES.has(error.code)) return incompatible(error, context);
+  switch (error.code) {
+    case ProtocolErrorCode.InvalidParams:
+      // 2026-07-28 (and the v2 SDK's servers on both eras) answer an unknown tool with -32602 too.
+      if (/\b(unknown tool|tool\b.*\bnot found|not found)\b/i.test(said)) {
+        return new UnknownToolError(`${upstream} does not know ${operation}: ${said}`, options);
+      }
+      return new InvalidArgumentsError(
+        `${upstream} rejected the arguments of ${operation}: ${said}`,
+        [{ loc: ["body"], msg: said, type: "upstream_invalid_params" }],
+        options,
+      );
+    case ProtocolErrorCode.MethodNotFound:
+      return new UnknownToolError(`${upstream} does not support ${operation}: ${said}`, options);
+    case ProtocolErrorCode.InvalidRequest:
+    case ProtocolErrorCode.ParseError:
+      return new UpstreamProtocolError(`${upstream} refused ${operation} as malformed: ${said}`, 400, options);
+    case ProtocolErrorCode.InternalError:
+      return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${said}`, 500, options);
+    case ProtocolErrorCode.UrlElicitationRequired:
+      return new InputRequiredError(
+        `${upstream} needs the user to open a URL before ${operation} can run; a REST call cannot do that: ${said}`,
+        { ...options, extra: { urls: elicitationUrls(error.data) } },
+      );
+    default:
+      return new UpstreamProtocolError(
+        `${upstream} answered ${operation} with error ${error.code}: ${said}`,
+        502,
+        options,
+      );
+  }
+}
+
+/** Something that happened on our side of the connection. */
+function fromLocalError(error: SdkError, context: ErrorContext): ProxyError {
+  const { upstream, operation } = context;
+  const options = { cause: error };
+  switch (error.code) {
+    case SdkErrorCode.RequestTimeout:
+      return new UpstreamTimeoutError(
+        `${upstream} did not answer ${operation} within ${formatSeconds(context.timeoutMs)}; the call was cancelled upstream`,
+        options,
+      );
+    case SdkErrorCode.ConnectionClosed:
+      return new UpstreamUnavailableError(
+        `The connection to ${upstream} closed during ${operation}; the call may or may not have run`,
+        context.retryAfterSeconds,
+        options,
+      );
+    case SdkErrorCode.NotConnected:
+    case SdkErrorCode.SendFailed:
+      return new UpstreamUnavailableError(
+        `${upstream} is not connected (${error.message}) during ${operation}`,
+        context.retryAfterSeconds,
+        options,
+      );
+    case SdkErrorCode.EraNegotiationFailed:
+      // The probe wraps what stopped it: a network failure is an outage, and so is the connection closing (a
+      // server that died on the probe is respawned by dial() when that can help). The rest is a real mismatch.
+      if (error.cause !== undefined) return classifyError(error.cause, context);
+      if (/\bclosed\b/.test(error.message)) {
+        return new UpstreamUnavailableError(
+          `${upstream} closed the connection during ${operation}: ${error.message}`,
+          context.retryAfterSeconds,
+          options,
+        );
+      }
+      return incompatible(error, context);
+    case SdkErrorCode.CapabilityNotSupported:
+    case SdkErrorCode.InputRequiredRoundsExceeded:
+      return new InputRequiredError(
+        `${upstream} asked for input during ${operation} that the proxy cannot give: ${error.message}`,
+        options,
+      );
+    case SdkErrorCode.InvalidResult:
+      return new UpstreamProtocolError(
+        `${upstream} answered ${operation} with a result that breaks the MCP schema or the tool's outputSchema: ${error.message}`,
+        502,
+        options,
+      );
+    default:
+      return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${error.message}`, 502, options);
+  }
+}
+
+/** An HTTP status from a Streamable HTTP or SSE upstream. */
+function fromHttpStatus(status: number, message: string, error: unknown, context: ErrorContext): ProxyError {
+  const { upstream, operation } = context;
+  // 404 or 400 on an established session: the upstream forgot it (restart or expiry). 5xx: it is in trouble.
+  if (status === 404 || status === 400 || status >= 500 || status === 0) {
+    return new UpstreamUnavailableError(
+      `${upstream} is unavailable (HTTP ${status || "error"}: ${message}) during ${operation}`,
+      context.retryAfterSeconds,
+      { cause: error },
+    );
+  }
+  return new UpstreamProtocolError(`${upstream} answered ${operation} with HTTP ${status}: ${message}`, 502, {
+    cause: error,
+  });
+}
+
+function incompatible(error: Error & { data?: unknown }, context: ErrorContext): UpstreamIncompatibleError {
+  const supported = upstreamVersions(error.data);
+  return new UpstreamIncompatibleError(
+    `${context.upstream} speaks no MCP revision we offered for ${context.operation}: ${error.message}` +
+      (supported ? ` (it supports ${supported.join(", ")})` : "") +
+      (context.incompatibleHint ? `. ${context.incompatibleHint}` : ""),
+    { cause: error, extra: supported ? { upstream_versions: supported } : {} },
+  );
+}
+
+/** The revisions an upstream listed in a -32022 error's data (`{supported, requested}`), if it did. */
+export function upstreamVersions(data: unknown): string[] | undefined {
+  const supported = (data as { supported?: unknown } | undefined)?.supported;
+  return Array.isArray(supported) && supported.every((v) => typeof v === "string") ? supported : undefined;
+}
+
+/** The URLs of a -32042 error's URL-mode elicitations (`data.elicitations[].url`). */
+function elicitationUrls(data: unknown): string[] {
+  const list = (data as { elicitations?: unknown } | undefined)?.elicitations;
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((entry) => (entry as { url?: unknown } | null)?.url)
+    .filter((url): url is string => typeof url === "string");
+}
+
+/**
+ * Servers on the v1 SDK put "MCP error -32602: " in the message they send (its McpError message carries the
+ * prefix); callers want the upstream's own words.
+ */
 function stripMcpPrefix(message: string): string {
   return message.replace(/^(MCP error -?\d+: )+/, "");
 }
@@ -140,9 +240,15 @@ export function formatSeconds(ms: number | undefined): string {
 /**
  * The upstream no longer knows our Streamable HTTP session (it restarted, or
  * the session expired): HTTP 404 per the spec, 400 "No valid session ID" from
- * some servers (server-everything). The request never ran.
+ * some servers (server-everything). The request never ran. (2026-07-28 has no
+ * sessions: a modern upstream never answers this way.)
  */
 export function isLostSession(error: unknown): boolean {
-  if (!(error instanceof StreamableHTTPError)) return false;
-  return error.code === 404 || (error.code === 400 && /session/i.test(error.message));
+  if (!(error instanceof SdkHttpError)) return false;
+  return error.status === 404 || (error.status === 400 && /session/i.test(error.message));
+}
+
+/** The upstream or the negotiation says the two sides share no revision: a different state from an outage. */
+export function isIncompatible(error: ProxyError): error is UpstreamIncompatibleError {
+  return error instanceof UpstreamIncompatibleError;
 }

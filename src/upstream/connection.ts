@@ -1,13 +1,25 @@
 import { EventEmitter } from "node:events";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  SSEClientTransport,
+  type CallToolResult,
+  type Client,
+  type PriorDiscovery,
+  type Tool,
+  type Transport,
+} from "@modelcontextprotocol/client";
+import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
-import { ClientClosedRequestError, UpstreamUnavailableError, type ProxyError } from "../errors/index.js";
+import {
+  ClientClosedRequestError,
+  UpstreamIncompatibleError,
+  UpstreamUnavailableError,
+  type ProxyError,
+} from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { classifyError, formatSeconds } from "./classify-error.js";
 import { dial, type Dialed } from "./dial.js";
+import { InputBroker } from "./elicitation.js";
+import { incompatibleHint, initialVerdict, OUR_REVISIONS } from "./era.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
 import { ConcurrencyLimiter } from "./limiter.js";
 import { connectWithRetry } from "./retry-loop.js";
@@ -64,7 +76,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly #onStderrLine: (line: string) => void;
   /** What a call may do to this connection (see tool-call.ts). */
   readonly #callContext: CallContext;
+  /** The era found by the first connection, reused by every reconnect (era.ts). */
+  #verdict: PriorDiscovery | undefined;
+  /** The listed tools by name, as the SDK's callTool is given them (without outputSchema: see tool-call.ts). */
+  #definitions = new Map<string, Tool>();
   #session: Session | undefined;
+  readonly #inputs: InputBroker;
   /** The client of an attempt still in progress, so close() can end it too. */
   #attemptClient: Client | undefined;
   #connecting: Promise<void> | undefined;
@@ -80,7 +97,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#log = options.logger.child({ upstream: options.server.name || this.label });
     this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
     this.#onStderrLine = stderrLogger(this.#log);
+    this.#verdict = initialVerdict(options.server.transport);
+    const inputs = new InputBroker(options.server.settings.elicitation);
+    this.#inputs = inputs;
     this.#callContext = {
+      inputs,
+      definition: (name) => this.#definitions.get(name),
       label: this.label,
       settings: options.server.settings,
       log: this.#log,
@@ -123,34 +145,78 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   }
 
   async #connectWithRetry(): Promise<void> {
-    const { server, baseEnv, clientInfo } = this.#options;
-    const dialed = await connectWithRetry({
-      settings: server.settings,
-      label: this.label,
-      log: this.#log,
-      signal: this.#lifetime.signal,
-      attempt: () =>
-        dial({
-          server,
-          baseEnv,
-          clientInfo,
-          onStderrLine: this.#onStderrLine,
-          lifetime: this.#lifetime.signal,
-          onClose: (client, transport) => this.#onClosed(client, transport),
-          onError: (client, transport, error) => this.#onTransportError(client, transport, error),
-          onAttempt: (client) => (this.#attemptClient = client),
-        }),
-      describe: (error) => this.#classify(error, "connect").message,
-      onFailure: (reason, nextAttemptAt) => {
-        this.#nextAttemptAt = nextAttemptAt;
-        this.#health.recordFailure(reason);
-      },
-      onDown: () => this.#setState("down"),
-    });
-    this.#established(dialed);
+    const { server } = this.#options;
+    const settings = server.settings;
+    for (;;) {
+      try {
+        const dialed = await connectWithRetry({
+          settings,
+          label: this.label,
+          log: this.#log,
+          signal: this.#lifetime.signal,
+          attempt: () => this.#attempt(),
+          describe: (error) => this.#classify(error, "connect").message,
+          onFailure: (reason, nextAttemptAt) => {
+            this.#nextAttemptAt = nextAttemptAt;
+            this.#health.recordFailure(reason);
+          },
+          onDown: () => this.#setState("down"),
+        });
+        this.#established(dialed);
+        return;
+      } catch (error) {
+        if (!(error instanceof UpstreamIncompatibleError) || this.#lifetime.signal.aborted) throw error;
+        // Not an outage: retrying soon would only fail again. Try again at the slow pace, in case either side
+        // is upgraded.
+        this.#nextAttemptAt = Date.now() + settings.maxRetryDelayMs;
+        this.#health.recordFailure(error.message);
+        this.#health.mismatch = {
+          ours:
+            settings.protocol === "legacy"
+              ? OUR_REVISIONS.slice(1)
+              : typeof settings.protocol === "object"
+                ? [settings.protocol.pin]
+                : OUR_REVISIONS,
+          upstream: (error.extra.upstream_versions as string[] | undefined) ?? null,
+        };
+        this.#setState("incompatible");
+        this.#log.error(
+          { error: error.message, retry_in_s: settings.maxRetryDelayMs / 1000 },
+          `${this.label} speaks no MCP revision we offered`,
+        );
+        await sleep(settings.maxRetryDelayMs, this.#lifetime.signal);
+      }
+    }
   }
 
-  #established({ client, transport, tools, warnings }: Dialed): void {
+  /** One attempt, in the era found before if any; an incompatible upstream ends the retry loop (AbortError). */
+  async #attempt(): Promise<Dialed> {
+    const { server, baseEnv, clientInfo } = this.#options;
+    const prior = this.#verdict;
+    try {
+      return await dial({
+        server,
+        baseEnv,
+        clientInfo,
+        prior,
+        inputs: this.#inputs,
+        onStderrLine: this.#onStderrLine,
+        lifetime: this.#lifetime.signal,
+        onClose: (client, transport) => this.#onClosed(client, transport),
+        onError: (client, transport, error) => this.#onTransportError(client, transport, error),
+        onAttempt: (client) => (this.#attemptClient = client),
+      });
+    } catch (error) {
+      // A remembered era may be stale (the server was upgraded or replaced): the next attempt probes again.
+      if (prior && server.transport.type !== "sse") this.#verdict = undefined;
+      const proxyError = this.#classify(error, "connect");
+      if (proxyError instanceof UpstreamIncompatibleError) throw new AbortError(proxyError);
+      throw error;
+    }
+  }
+
+  #established(dialed: Dialed): void {
+    const { client, transport, tools, warnings } = dialed;
     for (const warning of warnings) this.#log.warn(warning);
     const settings = this.#options.server.settings;
     const session = openSession({
@@ -159,14 +225,21 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       settings,
       remote: this.#options.server.transport.type !== "stdio",
       onSilent: () => this.#checkSilent(client),
-      // Optional active health: a ping every interval, so a dead upstream is noticed without a call.
+      // Optional active health: a check every interval, so a dead upstream is noticed without a call.
       onActiveCheck: () =>
         void this.checkHealth(Math.min(settings.connectionTimeoutMs, settings.healthCheckIntervalMs)).then((report) => {
           if (!report.healthy) this.#log.warn({ reason: report.message }, "active health check failed");
         }),
+      ...(dialed.subscription ? { subscription: dialed.subscription } : {}),
+      era: dialed.era,
     });
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#refreshTools(client));
+    client.setNotificationHandler("notifications/tools/list_changed", () => this.#refreshTools(client));
+    // On 2026-07-28 the change stream is the one long-lived request: its end, unasked, means the upstream went away.
+    void dialed.subscription?.closed.then((how) => {
+      if (how === "remote") this.#lose(client, "the upstream ended the subscriptions/listen stream");
+    });
     this.#session = session;
+    this.#verdict = dialed.verdict;
     const version = client.getServerVersion();
     this.#serverInfo = version && {
       name: version.name,
@@ -177,23 +250,41 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     if (this.#everConnected) this.#health.recordReconnect();
     this.#everConnected = true;
     this.#health.recordSuccess();
-    this.#tools = tools;
+    this.#health.protocolVersion = dialed.protocolVersion;
+    this.#health.era = dialed.era;
+    this.#health.mismatch = undefined;
+    this.#setTools(tools);
     this.#setState("ready");
     this.#log.info(
-      { server: version?.name, version: version?.version, tools: tools.length },
+      {
+        server: version?.name,
+        version: version?.version,
+        protocol_version: dialed.protocolVersion,
+        era: dialed.era,
+        tools: tools.length,
+      },
       `connected to ${this.label}`,
     );
     this.emit("tools", tools);
+  }
+
+  #setTools(tools: readonly Tool[]): void {
+    this.#tools = tools;
+    this.#definitions = new Map(tools.map((tool) => [tool.name, { ...tool, outputSchema: undefined }]));
   }
 
   async #refreshTools(client: Client): Promise<void> {
     if (client !== this.#session?.client) return;
     const timeoutMs = this.#options.server.settings.connectionTimeoutMs;
     try {
-      const { tools, warnings } = await listAllTools(client, { timeout: timeoutMs });
+      const { tools, warnings } = await listAllTools(client, {
+        timeout: timeoutMs,
+        checkHeaderAnnotations:
+          this.#session?.era === "modern" && this.#options.server.transport.type === "streamable-http",
+      });
       if (client !== this.#session?.client) return;
       for (const warning of warnings) this.#log.warn(warning);
-      this.#tools = tools;
+      this.#setTools(tools);
       this.#log.info({ tools: tools.length }, "tool list changed upstream; reloaded");
       this.emit("tools", tools);
     } catch (error) {
@@ -205,7 +296,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async #checkSilent(client: Client): Promise<void> {
     const { sseReadTimeoutMs, connectionTimeoutMs } = this.#options.server.settings;
     try {
-      await client.ping({ timeout: Math.min(sseReadTimeoutMs, connectionTimeoutMs) });
+      await checkAlive(client, Math.min(sseReadTimeoutMs, connectionTimeoutMs));
     } catch {
       this.#lose(
         client,
@@ -265,6 +356,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       upstream: `upstream "${this.label}"`,
       operation,
       retryAfterSeconds: this.#retryAfterSeconds(),
+      incompatibleHint: incompatibleHint(this.#options.server.settings),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
   }
@@ -280,9 +372,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     throw this.#unavailable(operation);
   }
 
-  /** The 503 for a call that finds no connection: what state we are in and the last error. */
-  #unavailable(operation: string): UpstreamUnavailableError {
+  /** The 503 for a call that finds no connection (502 when incompatible): the state and the last error. */
+  #unavailable(operation: string): UpstreamUnavailableError | UpstreamIncompatibleError {
     const lastError = this.#health.snapshot().last_error;
+    if (this.state === "incompatible") {
+      return new UpstreamIncompatibleError(
+        `upstream "${this.label}" speaks no MCP revision we offered, cannot run ${operation}: ${lastError ?? "incompatible"}`,
+        { extra: { versions: this.#health.mismatch } },
+      );
+    }
     return new UpstreamUnavailableError(
       `upstream "${this.label}" is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
       this.#retryAfterSeconds(),
@@ -324,7 +422,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     }
   }
 
-  /** On-demand health: an MCP ping within `timeoutMs` when connected. */
+  /** On-demand health: an MCP ping (2025) or `server/discover` (2026-07-28, which has no ping) within `timeoutMs`. */
   async checkHealth(timeoutMs: number): Promise<HealthReport> {
     const session = this.#session;
     if (!session || this.state !== "ready") {
@@ -336,7 +434,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       };
     }
     try {
-      await session.client.ping({ timeout: timeoutMs });
+      await checkAlive(session.client, timeoutMs);
       this.#health.recordSuccess();
       return { healthy: true, message: "connection OK", snapshot: this.#health.snapshot() };
     } catch (error) {
@@ -365,4 +463,24 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await this.#connecting;
   }
+}
+
+/** Liveness in the connection's era: `ping` on 2025 connections; 2026-07-28 removed it, `server/discover` serves. */
+function checkAlive(client: Client, timeoutMs: number): Promise<unknown> {
+  return client.getProtocolEra() === "modern"
+    ? client.discover({ timeout: timeoutMs })
+    : client.ping({ timeout: timeoutMs });
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -1,10 +1,19 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  Client,
+  SdkError,
+  SdkErrorCode,
+  type McpSubscription,
+  type PriorDiscovery,
+  type Tool,
+  type Transport,
+} from "@modelcontextprotocol/client";
 import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
+import type { InputBroker } from "./elicitation.js";
+import { negotiationFor, type Era } from "./era.js";
 import { listAllTools } from "./list-tools.js";
 import { createTransport } from "./transports/create-transport.js";
+import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
 export interface DialOptions {
   server: ServerConfig;
@@ -18,31 +27,35 @@ export interface DialOptions {
   onError: (client: Client, transport: Transport, error: Error) => void;
   /** The attempt's client, as soon as it exists (so close() can end an attempt in progress). */
   onAttempt: (client: Client | undefined) => void;
+  /** The era an earlier connection found: connect in it without probing. */
+  prior: PriorDiscovery | undefined;
+  /** Answers the server's requests for input. */
+  inputs: InputBroker;
 }
 
 export interface Dialed {
   client: Client;
   transport: Transport;
   tools: Tool[];
-  /** Tools that did not match the MCP schema (see listAllTools). */
+  /** Tools that did not match the MCP schema, or were left out (see listAllTools). */
   warnings: string[];
+  era: Era;
+  /** The revision spoken, e.g. "2026-07-28" or "2025-11-25". */
+  protocolVersion: string;
+  /** What to connect with next time, so reconnects skip the probe. */
+  verdict: PriorDiscovery;
+  /** A 2026-07-28 server tells only listening clients that its tools changed: our listen stream, if opened. */
+  subscription?: McpSubscription;
 }
 
 /**
- * One connection attempt: transport, client, `initialize` and the full tool
- * list, all within the connection timeout. A failed attempt leaves nothing
- * open behind it.
+ * One connection attempt: transport, client, era negotiation (`server/discover`
+ * or `initialize`), the change subscription and the full tool list, all within
+ * the connection timeout. A failed attempt leaves nothing open behind it.
  */
 export async function dial(options: DialOptions): Promise<Dialed> {
-  const timeoutMs = options.server.settings.connectionTimeoutMs;
-  const transport = createTransport(options.server.transport, {
-    baseEnv: options.baseEnv,
-    onStderrLine: options.onStderrLine,
-  });
-  const client = new Client(options.clientInfo, { capabilities: {} });
-  client.onerror = (error) => options.onError(client, transport, error);
-  client.onclose = () => options.onClose(client, transport);
-  options.onAttempt(client);
+  const { server } = options;
+  const timeoutMs = server.settings.connectionTimeoutMs;
   // The attempt's deadline: the connection timeout, or the connection closing for good (no AbortSignal.any,
   // so Node 20.0 to 20.2 work too).
   const bound = new AbortController();
@@ -51,24 +64,92 @@ export async function dial(options: DialOptions): Promise<Dialed> {
   if (options.lifetime.aborted) onClosed();
   else options.lifetime.addEventListener("abort", onClosed, { once: true });
   const deadline = bound.signal;
+  let attempt = open(options);
   try {
-    // connect() bounds only `initialize`; dialing (SSE's GET, a spawn) is bounded by the race.
-    await raceSignal(client.connect(transport, { timeout: timeoutMs, signal: deadline }), deadline, timeoutMs);
+    try {
+      // connect() bounds the probe and `initialize`; dialing (SSE's GET, a spawn) is bounded by the race.
+      await raceSignal(attempt.client.connect(attempt.transport, connectOptions(options.prior)), deadline, timeoutMs);
+    } catch (error) {
+      if (!exitedOnProbe(error, attempt.transport, options)) throw error;
+      // Some 2025 stdio servers (those built on Rust's rmcp) exit on any request before `initialize`: the probe
+      // told us the era, so a fresh process is started and spoken to in it.
+      await attempt.client.close().catch(() => undefined);
+      attempt = open(options);
+      await raceSignal(
+        attempt.client.connect(attempt.transport, connectOptions({ kind: "legacy" })),
+        deadline,
+        timeoutMs,
+      );
+    }
+    const { client, transport } = attempt;
+    const era: Era = client.getProtocolEra() === "modern" ? "modern" : "legacy";
+    const discover = client.getDiscoverResult();
+    const subscription =
+      era === "modern" && client.getServerCapabilities()?.tools?.listChanged
+        ? await raceSignal(client.listen({ toolsListChanged: true }, { timeout: timeoutMs }), deadline, timeoutMs)
+        : undefined;
     const { tools, warnings } = await raceSignal(
-      listAllTools(client, { timeout: timeoutMs, signal: deadline }),
+      listAllTools(client, {
+        timeout: timeoutMs,
+        signal: deadline,
+        checkHeaderAnnotations: era === "modern" && server.transport.type === "streamable-http",
+      }),
       deadline,
       timeoutMs,
     );
     if (options.lifetime.aborted) throw new AbortError("closed while connecting");
-    return { client, transport, tools, warnings };
+    return {
+      client,
+      transport,
+      tools,
+      warnings,
+      era,
+      protocolVersion: client.getNegotiatedProtocolVersion() ?? "unknown",
+      verdict: era === "modern" && discover ? { kind: "modern", discover } : { kind: "legacy" },
+      ...(subscription ? { subscription } : {}),
+    };
   } catch (error) {
-    await client.close().catch(() => undefined);
+    await attempt.client.close().catch(() => undefined);
     throw error;
   } finally {
     clearTimeout(timer);
     options.lifetime.removeEventListener("abort", onClosed);
     options.onAttempt(undefined);
   }
+
+  function connectOptions(prior: PriorDiscovery | undefined): Parameters<Client["connect"]>[1] {
+    return { timeout: timeoutMs, signal: deadline, ...(prior ? { prior } : {}) };
+  }
+}
+
+/** A transport and a client for it, wired to the connection before anything is sent. */
+function open(options: DialOptions): { client: Client; transport: Transport } {
+  const transport = createTransport(options.server.transport, {
+    baseEnv: options.baseEnv,
+    onStderrLine: options.onStderrLine,
+  });
+  const client = new Client(options.clientInfo, {
+    // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.
+    capabilities: { elicitation: { form: {} } },
+    versionNegotiation: negotiationFor(options.server.settings),
+  });
+  client.setRequestHandler("elicitation/create", (request) => options.inputs.answer(request));
+  client.onerror = (error) => options.onError(client, transport, error);
+  client.onclose = () => options.onClose(client, transport);
+  options.onAttempt(client);
+  return { client, transport };
+}
+
+/** The stdio server died on the `server/discover` probe (in `auto`): it is a 2025 server. */
+function exitedOnProbe(error: unknown, transport: Transport, options: DialOptions): boolean {
+  return (
+    error instanceof SdkError &&
+    error.code === SdkErrorCode.EraNegotiationFailed &&
+    options.prior === undefined &&
+    options.server.settings.protocol === "auto" &&
+    transport instanceof ProcessGroupStdioTransport &&
+    transport.exitDescription !== ""
+  );
 }
 
 /** Rejects when `signal` aborts, so a dial that never answers still ends. */

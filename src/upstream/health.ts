@@ -1,5 +1,19 @@
-/** Connection states, as reported by `/health`. */
-export type ConnectionState = "connecting" | "ready" | "reconnecting" | "down" | "closed";
+import type { Era } from "./era.js";
+
+/**
+ * Connection states, as reported by `/health`. `incompatible`: the upstream answers but speaks no MCP revision
+ * we offered; it is retried only at the slow pace (max_retry_delay).
+ */
+export const CONNECTION_STATES = ["connecting", "ready", "reconnecting", "down", "incompatible", "closed"] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+/** Both sides' revisions, when they share none. */
+export interface VersionMismatch {
+  /** What we offered (the `protocol` setting decides). */
+  ours: readonly string[];
+  /** What the upstream said it speaks, when it said. */
+  upstream: readonly string[] | null;
+}
 
 export interface HealthSnapshot {
   state: ConnectionState;
@@ -11,6 +25,12 @@ export interface HealthSnapshot {
   /** Seconds since the last success, or null when never. */
   seconds_since_success: number | null;
   reconnect_count: number;
+  /** The revision spoken on the current (or last) connection, e.g. "2026-07-28"; null before the first. */
+  protocol_version: string | null;
+  /** `modern` (2026-07-28 on, no initialize) or `legacy` (the 2025 revisions); null before the first connection. */
+  era: Era | null;
+  /** Only in state `incompatible`. */
+  versions?: VersionMismatch;
 }
 
 /**
@@ -19,6 +39,9 @@ export interface HealthSnapshot {
  */
 export class HealthTracker {
   state: ConnectionState = "connecting";
+  protocolVersion: string | null = null;
+  era: Era | null = null;
+  mismatch: VersionMismatch | undefined;
   #errorCount = 0;
   #lastError: string | null = null;
   #lastCheck: number | null = null;
@@ -52,6 +75,9 @@ export class HealthTracker {
       seconds_since_success:
         this.#lastSuccess === null ? null : Math.round((unixSeconds() - this.#lastSuccess) * 1000) / 1000,
       reconnect_count: this.#reconnects,
+      protocol_version: this.protocolVersion,
+      era: this.era,
+      ...(this.state === "incompatible" && this.mismatch ? { versions: this.mismatch } : {}),
     };
   }
 }

@@ -1,2 +1,2 @@
 export { UpstreamConnection, type CallOptions, type HealthReport, type UpstreamServerInfo } from "./connection.js";
-export type { ConnectionState, HealthSnapshot } from "./health.js";
+export { CONNECTION_STATES, type ConnectionState, type HealthSnapshot } from "./health.js";

@@ -1,7 +1,7 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { ToolSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Client, RequestOptions, Tool } from "@modelcontextprotocol/client";
+import { ToolSchema } from "@modelcontextprotocol/core";
 import { z } from "zod";
+import { headerAnnotationProblem } from "./header-annotations.js";
 
 /** A server that keeps handing out cursors is cut off here rather than looping forever. */
 const MAX_PAGES = 1000;
@@ -15,15 +15,24 @@ export interface ToolList {
   warnings: string[];
 }
 
+export interface ListOptions extends RequestOptions {
+  /**
+   * Leave out tools whose `x-mcp-header` annotations are invalid: a 2026-07-28
+   * Streamable HTTP client must (header-annotations.ts).
+   */
+  checkHeaderAnnotations?: boolean;
+}
+
 /**
- * Lists every tool, following `nextCursor` through all pages (the SDK pages
- * for nobody). client.listTools() rejects the whole list when one tool does
- * not match the MCP schema (an inputSchema without `type: "object"`, say), which
- * would keep the server down for good: here a tool with a name is kept, its
- * schemas taken as they are (validation and OpenAPI cope), and a tool
+ * Lists every tool, following `nextCursor` through all pages. The SDK's
+ * client.listTools() pages too, but rejects the whole list when one tool does
+ * not match the MCP schema (an inputSchema without `type: "object"`, say),
+ * which would keep the server down for good: here a tool with a name is kept,
+ * its schemas taken as they are (validation and OpenAPI cope), and a tool
  * without one is skipped; both are reported.
  */
-export async function listAllTools(client: Client, options: RequestOptions): Promise<ToolList> {
+export async function listAllTools(client: Client, options: ListOptions): Promise<ToolList> {
+  const { checkHeaderAnnotations = false, ...requestOptions } = options;
   const tools: Tool[] = [];
   const warnings: string[] = [];
   const seen = new Set<string>();
@@ -32,11 +41,13 @@ export async function listAllTools(client: Client, options: RequestOptions): Pro
     const result = await client.request(
       { method: "tools/list", params: cursor === undefined ? {} : { cursor } },
       lenientPage,
-      options,
+      requestOptions,
     );
     for (const raw of result.tools) {
       const tool = asTool(raw, warnings);
-      if (tool) tools.push(tool);
+      const problem = tool && checkHeaderAnnotations ? headerAnnotationProblem(tool.inputSchema) : undefined;
+      if (problem) warnings.push(`tool "${tool!.name}" was left out: invalid x-mcp-header annotation (${problem})`);
+      else if (tool) tools.push(tool);
     }
     cursor = result.nextCursor;
     if (cursor === undefined || seen.has(cursor)) break;

@@ -1,11 +1,14 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { Client, McpSubscription, Transport } from "@modelcontextprotocol/client";
 import type { ConnectionSettings } from "../config/schema.js";
+import type { Era } from "./era.js";
 import { SilenceWatch } from "./silence-watch.js";
 
 /** One established connection: the SDK client and what watches it. */
 export interface Session {
   readonly client: Client;
+  readonly era: Era;
+  /** The 2026-07-28 change stream, when the upstream offers one. */
+  readonly subscription?: McpSubscription;
   readonly watch?: SilenceWatch;
   readonly activeCheck?: NodeJS.Timeout;
 }
@@ -20,6 +23,8 @@ export interface SessionOptions {
   onSilent: () => Promise<void>;
   /** Every health_check_interval, when set. */
   onActiveCheck: () => void;
+  era: Era;
+  subscription?: McpSubscription;
 }
 
 /** Starts watching a new connection: silence (remote upstreams) and optional active health checks. */
@@ -39,7 +44,13 @@ export function openSession(options: SessionOptions): Session {
     activeCheck = setInterval(options.onActiveCheck, settings.healthCheckIntervalMs);
     activeCheck.unref();
   }
-  return { client, ...(watch ? { watch } : {}), ...(activeCheck ? { activeCheck } : {}) };
+  return {
+    client,
+    era: options.era,
+    ...(options.subscription ? { subscription: options.subscription } : {}),
+    ...(watch ? { watch } : {}),
+    ...(activeCheck ? { activeCheck } : {}),
+  };
 }
 
 export function endSession(session: Session): void {

@@ -1,14 +1,15 @@
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Client, Tool } from "@modelcontextprotocol/client";
 import type { ConnectionSettings } from "../config/schema.js";
 import {
   ClientClosedRequestError,
+  InputRequiredError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
   type ProxyError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { formatSeconds, isLostSession } from "./classify-error.js";
+import type { CallInputs, InputBroker, UnsatisfiedInput } from "./elicitation.js";
 import type { SilenceWatch } from "./silence-watch.js";
 
 export interface CallOptions {
@@ -28,6 +29,12 @@ export interface CallContext {
   readonly log: Logger;
   /** The current session, or a 503-mapped error. */
   session(operation: string): { client: Client; watch?: SilenceWatch };
+  /**
+   * The tool as the SDK's callTool should see it (for the 2026-07-28 `Mcp-Param-*` headers), if listed. Its
+   * outputSchema is left out: results are passed on as the upstream made them, not judged by the SDK.
+   */
+  definition(name: string): Tool | undefined;
+  readonly inputs: InputBroker;
   /** Drops a session the call found broken (reconnecting starts). */
   lose(client: Client, reason: string): void;
   waitUntilReady(timeoutMs: number, operation: string, signal?: AbortSignal): Promise<void>;
@@ -87,16 +94,27 @@ export async function callTool(
     for (let attempt = 1; ; attempt++) {
       const session = context.session(operation);
       const done = session.watch?.begin();
+      const inputs: CallInputs = {};
+      const toolDefinition = context.definition(name);
       try {
-        const result = await session.client.request(
-          { method: "tools/call", params: { name, arguments: args } },
-          CallToolResultSchema,
-          // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
-          { timeout: timeoutMs, signal: controller.signal, ...progress },
+        const result = await context.inputs.track(inputs, () =>
+          session.client.callTool(
+            { name, arguments: args },
+            // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
+            {
+              timeout: timeoutMs,
+              signal: controller.signal,
+              ...progress,
+              ...(toolDefinition ? { toolDefinition } : {}),
+            },
+          ),
         );
+        // The server went on without the input it asked for: its answer is not what the caller wanted.
+        if (inputs.unsatisfied) throw inputRequired(context, operation, inputs.unsatisfied);
         context.succeeded();
-        return result;
+        return result as CallToolResult;
       } catch (error) {
+        if (error instanceof InputRequiredError) throw error;
         if (controller.signal.aborted && !capped) throw new ClientClosedRequestError();
         if (attempt === 1 && isLostSession(error)) {
           context.log.warn(
@@ -114,7 +132,9 @@ export async function callTool(
                 : `upstream "${context.label}" did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
               { cause: error },
             )
-          : context.classify(error, operation, timeoutMs);
+          : inputs.unsatisfied
+            ? inputRequired(context, operation, inputs.unsatisfied, error)
+            : context.classify(error, operation, timeoutMs);
         context.failed(proxyError.message);
         if (proxyError instanceof UpstreamUnavailableError) context.lose(session.client, proxyError.message);
         throw proxyError;
@@ -123,4 +143,20 @@ export async function callTool(
       }
     }
   }
+}
+
+/** The 409 for a call whose server asked for input the policy could not give. */
+function inputRequired(
+  context: CallContext,
+  operation: string,
+  input: UnsatisfiedInput,
+  cause?: unknown,
+): InputRequiredError {
+  return new InputRequiredError(
+    `upstream "${context.label}" asked for input during ${operation} that the proxy could not give, so it was declined (${input.reason}): ${input.message}`,
+    {
+      ...(cause === undefined ? {} : { cause }),
+      extra: { input_message: input.message, ...(input.url === undefined ? {} : { url: input.url }) },
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { Transport } from "@modelcontextprotocol/client";
 import type { TransportConfig } from "../../config/schema.js";
 import { createSseTransport, createStreamableHttpTransport } from "./remote.js";
 import { ProcessGroupStdioTransport } from "./stdio.js";

@@ -1,8 +1,11 @@
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type FetchLike,
+  type Transport,
+} from "@modelcontextprotocol/client";
 import { Agent, fetch as undiciFetch } from "undici";
 import type { UpstreamTls } from "../../config/schema.js";
 

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { once } from "node:events";
-import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { Readable } from "node:stream";
+import {
+  deserializeMessage,
+  serializeMessage,
+  type JSONRPCMessage,
+  type Transport,
+} from "@modelcontextprotocol/client";
 import { LineFramer } from "./line-framer.js";
 
 export interface StdioTransportOptions {
@@ -67,6 +71,15 @@ export class ProcessGroupStdioTransport implements Transport {
   /** The child's PID once started (for tests and logs). */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /**
+   * The child's stderr (we read it ourselves, line by line). Having both `stderr` and `pid` is how the SDK
+   * recognises a stdio transport: then a server that stays silent on the `server/discover` probe is taken for a
+   * 2025 server (fallback to `initialize`), not for an outage.
+   */
+  get stderr(): Readable | null {
+    return this.#child?.stderr ?? null;
   }
 
   /** "exited with code 1" / "killed by SIGKILL", once the child is gone. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/client";
 import { buildCatalog, titleCase } from "../../../src/catalog/build-catalog.js";
 import { silentLogger } from "../../../src/log/logger.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/client";
 import { filterTools } from "../../../src/catalog/tool-filter.js";
 
 const tools: Tool[] = ["read", "write", "delete", "list"].map((name) => ({

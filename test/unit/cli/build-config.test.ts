@@ -37,6 +37,21 @@ describe("buildConfig", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcpo-build-config-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("takes --protocol (default auto) and --elicitation (default defaults), and names the flag when wrong", () => {
+    assert.equal(server()?.settings.protocol, "auto");
+    assert.equal(server()?.settings.elicitation, "defaults");
+    assert.equal(server({ protocol: "legacy" })?.settings.protocol, "legacy");
+    assert.deepEqual(server({ protocol: "2026-07-28" })?.settings.protocol, { pin: "2026-07-28" });
+    assert.equal(server({ elicitation: "decline" })?.settings.elicitation, "decline");
+    throwsUsage(() => build({ protocol: "latest" }), '--protocol: unknown protocol "latest"');
+    throwsUsage(() => build({ protocol: "2025-11-25" }), "--protocol: a pinned revision must be 2026-07-28 or later");
+    throwsUsage(() => build({ elicitation: "ask" }), '--elicitation: unknown elicitation policy "ask"');
+    throwsUsage(
+      () => build({ protocol: "2026-07-28", serverType: "sse" }, ["http://127.0.0.1:1/sse"]),
+      "--protocol: protocol 2026-07-28 cannot be spoken over legacy SSE",
+    );
+  });
+
   it("builds a stdio transport from the target", () => {
     const { config, logLevel } = build({}, ["npx", "-y", "server", "--flag"]);
     assert.deepEqual(config.servers[0]?.transport, {

@@ -195,6 +195,8 @@ describe("parseConfigText: connection settings", () => {
       maxConcurrency: 16,
       maxQueue: 1024,
       healthCheckIntervalMs: 0,
+      protocol: "auto",
+      elicitation: "defaults",
     });
     const plain = server(config, "plain", options).settings;
     assert.equal(plain.maxConcurrency, 8);
@@ -202,11 +204,63 @@ describe("parseConfigText: connection settings", () => {
     assert.equal(plain.toolTimeoutMs, 20_000);
   });
 
+  it("takes protocol (auto, legacy or a pinned revision) and the elicitation policy, layered like the rest", () => {
+    const config = {
+      connection_settings: { protocol: "legacy", elicitation: "decline" },
+      mcpServers: {
+        pinned: { type: "streamable-http", url: "http://h/mcp", connection_settings: { protocol: "2026-07-28" } },
+        inherits: { command: "b" },
+        auto: { command: "c", connection_settings: { protocol: "AUTO", elicitation: "defaults" } },
+      },
+    };
+    assert.deepEqual(server(config, "pinned").settings.protocol, { pin: "2026-07-28" });
+    assert.equal(server(config, "pinned").settings.elicitation, "decline");
+    assert.equal(server(config, "inherits").settings.protocol, "legacy");
+    assert.equal(server(config, "auto").settings.protocol, "auto");
+    assert.equal(server(config, "auto").settings.elicitation, "defaults");
+  });
+
+  it("refuses an unknown protocol or policy, a 2025 pin, and a pin over legacy SSE, naming the key", () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [
+        { command: "a", connection_settings: { protocol: "newest" } },
+        /connection_settings\.protocol: .*use auto, legacy or a revision/,
+      ],
+      [
+        { command: "a", connection_settings: { protocol: "2025-06-18" } },
+        /connection_settings\.protocol: .*2026-07-28 or later/,
+      ],
+      [
+        { command: "a", connection_settings: { elicitation: "ask" } },
+        /connection_settings\.elicitation: .*use defaults or decline/,
+      ],
+      [
+        { url: "http://h/sse", connection_settings: { protocol: "2026-07-28" } },
+        /connection_settings\.protocol: .*legacy SSE/,
+      ],
+    ];
+    for (const [entry, problem] of cases) {
+      assert.throws(
+        () => parse({ mcpServers: { s: entry } }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigFileError);
+          assert.ok(
+            error.problems.some((p) => problem.test(p)),
+            error.problems.join("; "),
+          );
+          return true;
+        },
+      );
+    }
+  });
+
   it("gives the defaults when nothing is set", () => {
     const settings = server({ mcpServers: { a: { command: "a" } } }, "a").settings;
     assert.equal(settings.retryDelayMs, 2000);
     assert.equal(settings.toolTimeoutMs, 300_000);
     assert.equal(settings.maxQueue, 1024);
+    assert.equal(settings.protocol, "auto");
+    assert.equal(settings.elicitation, "defaults");
   });
 });
 

@@ -1,28 +1,40 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import {
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SseError,
+  UnsupportedProtocolVersionError,
+} from "@modelcontextprotocol/client";
+import {
+  InputRequiredError,
   InvalidArgumentsError,
   ProxyError,
   UnknownToolError,
+  UpstreamIncompatibleError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../../../src/errors/index.js";
-import { classifyError, type ErrorContext } from "../../../src/upstream/classify-error.js";
+import { classifyError, isLostSession, type ErrorContext } from "../../../src/upstream/classify-error.js";
 
 const context: ErrorContext = {
   upstream: 'upstream "u"',
   operation: 'tool "t"',
   timeoutMs: 1500,
   retryAfterSeconds: 7,
+  incompatibleHint: "set protocol to auto",
 };
 const classify = (error: unknown) => classifyError(error, context);
+const httpError = (status: number, message: string) =>
+  new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, message, { status, statusText: message });
 
 describe("classifyError", () => {
-  it("maps a request timeout to 504", () => {
-    const error = new McpError(ErrorCode.RequestTimeout, "Request timed out");
+  it("maps a local request timeout to 504", () => {
+    const error = new SdkError(SdkErrorCode.RequestTimeout, "Request timed out", { timeout: 1500 });
     const result = classify(error);
     assert.ok(result instanceof UpstreamTimeoutError);
     assert.equal(result.httpStatus, 504);
@@ -31,47 +43,163 @@ describe("classifyError", () => {
     assert.equal(result.cause, error);
   });
 
-  it("maps a closed connection to 503 with Retry-After", () => {
-    const result = classify(new McpError(ErrorCode.ConnectionClosed, "Connection closed"));
-    assert.ok(result instanceof UpstreamUnavailableError);
-    assert.equal(result.httpStatus, 503);
-    assert.equal(result.code, "upstream_unavailable");
-    assert.equal(result.retryAfterSeconds, 7);
+  it("maps a closed or absent connection to 503 with Retry-After", () => {
+    for (const code of [SdkErrorCode.ConnectionClosed, SdkErrorCode.NotConnected, SdkErrorCode.SendFailed]) {
+      const result = classify(new SdkError(code, "gone"));
+      assert.ok(result instanceof UpstreamUnavailableError, code);
+      assert.equal(result.httpStatus, 503);
+      assert.equal(result.code, "upstream_unavailable");
+      assert.equal(result.retryAfterSeconds, 7);
+    }
+  });
+
+  it("keeps the origin: the upstream's own -32001 or -32000 is its error, not our timeout or lost connection", () => {
+    for (const code of [-32001, -32000]) {
+      const result = classify(new ProtocolError(code, "the upstream said so"));
+      assert.ok(result instanceof UpstreamProtocolError, String(code));
+      assert.equal(result.httpStatus, 502);
+      assert.match(result.message, /error -3200\d: the upstream said so/);
+    }
   });
 
   it("maps invalid params to 422 with the upstream's own words", () => {
-    const error = new McpError(ErrorCode.InvalidParams, "a must be a number");
-    assert.equal(error.message, "MCP error -32602: a must be a number");
+    const error = new ProtocolError(ProtocolErrorCode.InvalidParams, "a must be a number");
+    assert.equal(error.message, "a must be a number", "v2 drops the 'MCP error N:' prefix");
     const result = classify(error);
     assert.ok(result instanceof InvalidArgumentsError);
     assert.equal(result.httpStatus, 422);
     assert.deepEqual(result.problems, [{ loc: ["body"], msg: "a must be a number", type: "upstream_invalid_params" }]);
   });
 
+  it("maps an unknown tool (-32602 on v2 servers and 2026-07-28, -32601 elsewhere) to 404", () => {
+    for (const error of [
+      new ProtocolError(ProtocolErrorCode.InvalidParams, "Tool nope not found"),
+      new ProtocolError(ProtocolErrorCode.InvalidParams, "Unknown tool: nope"),
+      new ProtocolError(ProtocolErrorCode.MethodNotFound, "Method not found"),
+    ]) {
+      const result = classify(error);
+      assert.ok(result instanceof UnknownToolError, error.message);
+      assert.equal(result.httpStatus, 404);
+      assert.equal(result.code, "unknown_tool");
+    }
+  });
+
   it("maps the other JSON-RPC codes", () => {
     const cases: [number, number, string][] = [
-      [ErrorCode.MethodNotFound, 404, "unknown_tool"],
-      [ErrorCode.InvalidRequest, 400, "upstream_error"],
-      [ErrorCode.ParseError, 400, "upstream_error"],
-      [ErrorCode.InternalError, 500, "upstream_error"],
+      [ProtocolErrorCode.InvalidRequest, 400, "upstream_error"],
+      [ProtocolErrorCode.ParseError, 400, "upstream_error"],
+      [ProtocolErrorCode.InternalError, 500, "upstream_error"],
       [-31999, 502, "upstream_error"],
     ];
     for (const [code, httpStatus, proxyCode] of cases) {
-      const result = classify(new McpError(code, "boom"));
+      const result = classify(new ProtocolError(code, "boom"));
       assert.equal(result.httpStatus, httpStatus, `code ${code}`);
       assert.equal(result.code, proxyCode, `code ${code}`);
     }
-    assert.ok(classify(new McpError(ErrorCode.MethodNotFound, "x")) instanceof UnknownToolError);
   });
 
-  it("maps HTTP errors from Streamable HTTP: a forgotten session is 503, auth is 502", () => {
-    const gone = classify(new StreamableHTTPError(404, "Session not found"));
-    assert.ok(gone instanceof UpstreamUnavailableError);
-    assert.equal(gone.httpStatus, 503);
-    assert.equal(gone.retryAfterSeconds, 7);
-    const denied = classify(new StreamableHTTPError(401, "Unauthorized"));
-    assert.ok(denied instanceof UpstreamProtocolError);
-    assert.equal(denied.httpStatus, 502);
+  it("maps the 2026-07-28 version errors (-32020, -32021, -32022) to 502 upstream_incompatible naming both sides", () => {
+    const unsupported = classify(
+      new UnsupportedProtocolVersionError({ supported: ["2026-07-28"], requested: "2025-11-25" }),
+    );
+    assert.ok(unsupported instanceof UpstreamIncompatibleError);
+    assert.equal(unsupported.httpStatus, 502);
+    assert.equal(unsupported.code, "upstream_incompatible");
+    assert.match(unsupported.message, /it supports 2026-07-28/);
+    assert.match(unsupported.message, /set protocol to auto/);
+    assert.deepEqual(unsupported.extra, { upstream_versions: ["2026-07-28"] });
+    for (const code of [-32020, ProtocolErrorCode.MissingRequiredClientCapability]) {
+      const result = classify(new ProtocolError(code, "no"));
+      assert.ok(result instanceof UpstreamIncompatibleError, String(code));
+      assert.equal(result.httpStatus, 502);
+    }
+  });
+
+  it("maps a failed era negotiation to upstream_incompatible", () => {
+    const result = classify(
+      new SdkError(SdkErrorCode.EraNegotiationFailed, "the server did not offer pinned protocol version 2026-07-28"),
+    );
+    assert.ok(result instanceof UpstreamIncompatibleError);
+    assert.match(result.message, /did not offer pinned protocol version 2026-07-28.*set protocol to auto/);
+  });
+
+  it("maps a probe stopped by an outage to 503, not to upstream_incompatible", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" });
+    const network = new SdkError(
+      SdkErrorCode.EraNegotiationFailed,
+      "Version negotiation probe failed: fetch failed",
+      { cause: refused },
+      { cause: new TypeError("fetch failed", { cause: refused }) },
+    );
+    const closed = new SdkError(
+      SdkErrorCode.EraNegotiationFailed,
+      "Version negotiation failed: the connection closed during the server/discover probe",
+    );
+    const serverError = new SdkHttpError(
+      SdkErrorCode.EraNegotiationFailed,
+      "the server answered the probe with HTTP 502",
+      {
+        status: 502,
+        statusText: "Bad Gateway",
+      },
+    );
+    for (const error of [network, closed, serverError]) {
+      const result = classify(error);
+      assert.ok(result instanceof UpstreamUnavailableError, error.message);
+      assert.equal(result.httpStatus, 503);
+    }
+    assert.match(classify(network).message, /ECONNREFUSED/);
+  });
+
+  it("maps input the proxy cannot give to 409 input_required, with the URL of a URL elicitation", () => {
+    const url = classify(
+      new ProtocolError(ProtocolErrorCode.UrlElicitationRequired, "Authorize first", {
+        elicitations: [{ mode: "url", url: "https://example.test/auth", message: "Authorize", elicitationId: "e1" }],
+      }),
+    );
+    assert.ok(url instanceof InputRequiredError);
+    assert.equal(url.httpStatus, 409);
+    assert.equal(url.code, "input_required");
+    assert.deepEqual(url.extra, { urls: ["https://example.test/auth"] });
+    for (const code of [SdkErrorCode.CapabilityNotSupported, SdkErrorCode.InputRequiredRoundsExceeded]) {
+      const result = classify(new SdkError(code, "sampling is not supported"));
+      assert.ok(result instanceof InputRequiredError, code);
+      assert.equal(result.httpStatus, 409);
+    }
+  });
+
+  it("maps a result that breaks the schema to 502", () => {
+    const result = classify(new SdkError(SdkErrorCode.InvalidResult, "resultType missing"));
+    assert.ok(result instanceof UpstreamProtocolError);
+    assert.equal(result.httpStatus, 502);
+    assert.match(result.message, /resultType missing/);
+  });
+
+  it("maps HTTP errors from Streamable HTTP and SSE: a forgotten session or 5xx is 503, auth is 502", () => {
+    for (const error of [
+      httpError(404, "Session not found"),
+      httpError(503, "Busy"),
+      new SseError(502, "Bad gateway", undefined as never),
+    ]) {
+      const result = classify(error);
+      assert.ok(result instanceof UpstreamUnavailableError, error.message);
+      assert.equal(result.httpStatus, 503);
+      assert.equal(result.retryAfterSeconds, 7);
+    }
+    for (const error of [httpError(401, "Unauthorized"), new SseError(403, "Forbidden", undefined as never)]) {
+      const result = classify(error);
+      assert.ok(result instanceof UpstreamProtocolError, error.message);
+      assert.equal(result.httpStatus, 502);
+      assert.match(result.message, /HTTP 40[13]/);
+    }
+  });
+
+  it("tells a forgotten Streamable HTTP session (404, or 400 naming the session) from other HTTP errors", () => {
+    assert.equal(isLostSession(httpError(404, "Not Found")), true);
+    assert.equal(isLostSession(httpError(400, "Bad Request: No valid session ID provided")), true);
+    assert.equal(isLostSession(httpError(400, "Bad Request: malformed")), false);
+    assert.equal(isLostSession(httpError(500, "session store down")), false);
+    assert.equal(isLostSession(new ProtocolError(-32600, "session")), false);
   });
 
   it("maps unreachable upstreams to 503", () => {
