@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 import type { Proxy } from "../helpers/proxy.js";
 
 /** What a scenario may do: the proxy's REST API and nothing else (no MCP traffic of our own). */
@@ -21,7 +20,7 @@ export function restApi(proxy: Proxy): RestApi {
   return {
     async call(tool, args) {
       const answer = await proxy.post(path(tool), args);
-      assert.equal(answer.status, 200, `POST ${path(tool)} answered ${answer.status}: ${answer.text}`);
+      if (answer.status !== 200) throw new Error(`POST ${path(tool)} answered ${answer.status}: ${answer.text}`);
       return answer.body;
     },
     async status(tool, args) {
@@ -29,7 +28,7 @@ export function restApi(proxy: Proxy): RestApi {
     },
     async document() {
       const answer = await proxy.get("/openapi.json");
-      assert.equal(answer.status, 200, `GET /openapi.json answered ${answer.status}: ${answer.text}`);
+      if (answer.status !== 200) throw new Error(`GET /openapi.json answered ${answer.status}: ${answer.text}`);
       return answer.body as OpenApiDocument;
     },
   };
