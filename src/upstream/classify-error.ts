@@ -46,10 +46,9 @@ const UNREACHABLE_CODES = new Set([
   "EACCES",
 ]);
 
-/** JSON-RPC codes of MCP 2026-07-28 that say the two sides share no revision (or capability) to talk in. */
+/** JSON-RPC codes of MCP 2026-07-28 that say the two sides share no revision to talk in. */
 const INCOMPATIBLE_CODES = new Set<number>([
   -32020, // the request lacked (or mismatched) the protocol version header
-  ProtocolErrorCode.MissingRequiredClientCapability, // -32021
   ProtocolErrorCode.UnsupportedProtocolVersion, // -32022
 ]);
 
@@ -64,7 +63,11 @@ const INCOMPATIBLE_CODES = new Set<number>([
 export function classifyError(error: unknown, context: ErrorContext): ProxyError {
   if (error instanceof ProxyError) return error;
   if (error instanceof ProtocolError) return fromUpstreamError(error, context);
-  if (error instanceof SdkHttpError) return fromHttpStatus(error.status, error.message, error, context);
+  if (error instanceof SdkHttpError) {
+    // A 2026-07-28 server refuses a 2025 request with HTTP 400 and a JSON-RPC version error in the body.
+    const refusal = versionRefusal(error);
+    return refusal ? incompatible(refusal, context) : fromHttpStatus(error.status, error.message, error, context);
+  }
   if (error instanceof SseError) return fromHttpStatus(error.code ?? 0, error.message, error, context);
   if (error instanceof SdkError) return fromLocalError(error, context);
 
@@ -109,6 +112,12 @@ function fromUpstreamError(error: ProtocolError, context: ErrorContext): ProxyEr
       return new UpstreamProtocolError(`${upstream} refused ${operation} as malformed: ${said}`, 400, options);
     case ProtocolErrorCode.InternalError:
       return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${said}`, 500, options);
+    case ProtocolErrorCode.MissingRequiredClientCapability:
+      // -32021: the tool needs something of the client we do not offer (URL elicitation, sampling, roots).
+      return new InputRequiredError(
+        `${upstream} needs a client capability the proxy does not offer for ${operation} (there is no user behind a REST call): ${said}`,
+        options,
+      );
     case ProtocolErrorCode.UrlElicitationRequired:
       return new InputRequiredError(
         `${upstream} needs the user to open a URL before ${operation} can run; a REST call cannot do that: ${said}`,
@@ -199,6 +208,21 @@ function incompatible(error: Error & { data?: unknown }, context: ErrorContext):
       (context.incompatibleHint ? `. ${context.incompatibleHint}` : ""),
     { cause: error, extra: supported ? { upstream_versions: supported } : {} },
   );
+}
+
+/** The JSON-RPC version error (-32020/-32021/-32022) in the body of an HTTP error, if that is what it carries. */
+function versionRefusal(error: SdkHttpError): ProtocolError | undefined {
+  const text = typeof error.data?.text === "string" ? error.data.text : error.message;
+  const start = text.indexOf("{");
+  if (start < 0) return undefined;
+  try {
+    const body = JSON.parse(text.slice(start)) as { error?: { code?: unknown; message?: unknown; data?: unknown } };
+    const { code, message, data } = body.error ?? {};
+    if (typeof code !== "number" || !INCOMPATIBLE_CODES.has(code)) return undefined;
+    return ProtocolError.fromError(code, typeof message === "string" ? message : "unsupported protocol version", data);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The revisions an upstream listed in a -32022 error's data (`{supported, requested}`), if it did. */

@@ -377,7 +377,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const lastError = this.#health.snapshot().last_error;
     if (this.state === "incompatible") {
       return new UpstreamIncompatibleError(
-        `upstream "${this.label}" speaks no MCP revision we offered, cannot run ${operation}: ${lastError ?? "incompatible"}`,
+        `cannot run ${operation}: ${lastError ?? `upstream "${this.label}" speaks no MCP revision we offered`}`,
         { extra: { versions: this.#health.mismatch } },
       );
     }

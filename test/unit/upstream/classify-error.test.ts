@@ -98,7 +98,7 @@ describe("classifyError", () => {
     }
   });
 
-  it("maps the 2026-07-28 version errors (-32020, -32021, -32022) to 502 upstream_incompatible naming both sides", () => {
+  it("maps the 2026-07-28 version errors (-32020, -32022) to 502 upstream_incompatible naming both sides", () => {
     const unsupported = classify(
       new UnsupportedProtocolVersionError({ supported: ["2026-07-28"], requested: "2025-11-25" }),
     );
@@ -108,11 +108,33 @@ describe("classifyError", () => {
     assert.match(unsupported.message, /it supports 2026-07-28/);
     assert.match(unsupported.message, /set protocol to auto/);
     assert.deepEqual(unsupported.extra, { upstream_versions: ["2026-07-28"] });
-    for (const code of [-32020, ProtocolErrorCode.MissingRequiredClientCapability]) {
-      const result = classify(new ProtocolError(code, "no"));
-      assert.ok(result instanceof UpstreamIncompatibleError, String(code));
-      assert.equal(result.httpStatus, 502);
-    }
+    const header = classify(new ProtocolError(-32020, "MCP-Protocol-Version header missing"));
+    assert.ok(header instanceof UpstreamIncompatibleError);
+    assert.equal(header.httpStatus, 502);
+  });
+
+  it("reads a version refusal in the body of an HTTP 400 (a 2026-07-28 server refusing initialize)", () => {
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      error: {
+        code: -32022,
+        message: "Unsupported protocol version: 2025-11-25",
+        data: { supported: ["2026-07-28"], requested: "2025-11-25" },
+      },
+    });
+    const refused = new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, `Error POSTing to endpoint: ${body}`, {
+      status: 400,
+      statusText: "Bad Request",
+    });
+    const result = classify(refused);
+    assert.ok(result instanceof UpstreamIncompatibleError);
+    assert.deepEqual(result.extra, { upstream_versions: ["2026-07-28"] });
+    const lost = httpError(
+      400,
+      `Error POSTing to endpoint: ${JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Bad Request: No valid session ID provided" } })}`,
+    );
+    assert.ok(classify(lost) instanceof UpstreamUnavailableError, "other JSON-RPC bodies keep their HTTP meaning");
   });
 
   it("maps a failed era negotiation to upstream_incompatible", () => {
@@ -161,6 +183,17 @@ describe("classifyError", () => {
     assert.equal(url.httpStatus, 409);
     assert.equal(url.code, "input_required");
     assert.deepEqual(url.extra, { urls: ["https://example.test/auth"] });
+    const capability = classify(
+      new ProtocolError(
+        ProtocolErrorCode.MissingRequiredClientCapability,
+        "the request's client capabilities do not declare elicitation.url",
+      ),
+    );
+    assert.ok(
+      capability instanceof InputRequiredError,
+      "-32021 on a call: the tool needs what a REST call cannot give",
+    );
+    assert.match(capability.message, /needs a client capability the proxy does not offer/);
     for (const code of [SdkErrorCode.CapabilityNotSupported, SdkErrorCode.InputRequiredRoundsExceeded]) {
       const result = classify(new SdkError(code, "sampling is not supported"));
       assert.ok(result instanceof InputRequiredError, code);

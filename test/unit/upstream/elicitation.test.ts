@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ElicitRequest } from "@modelcontextprotocol/client";
+import { decide, InputBroker, type CallInputs } from "../../../src/upstream/elicitation.js";
+
+type Params = ElicitRequest["params"];
+const form = (properties: Record<string, object>, required?: string[]): Params => ({
+  mode: "form",
+  message: "Tell me more",
+  requestedSchema: { type: "object", properties, ...(required ? { required } : {}) } as never,
+});
+const url: Params = { mode: "url", message: "Sign in", url: "https://example.test/login", elicitationId: "e1" };
+const request = (params: Params): ElicitRequest => ({ method: "elicitation/create", params }) as ElicitRequest;
+
+describe("decide (the elicitation policy)", () => {
+  it("defaults: accepts a form with every default applied when each required field has one", () => {
+    const params = form(
+      {
+        name: { type: "string", default: "Ada" },
+        age: { type: "integer", default: 36 },
+        subscribe: { type: "boolean", default: false },
+        colour: { type: "string", enum: ["red", "blue"], default: "blue" },
+        note: { type: "string" },
+      },
+      ["name", "age"],
+    );
+    assert.deepEqual(decide("defaults", params), {
+      action: "accept",
+      content: { name: "Ada", age: 36, subscribe: false, colour: "blue" },
+    });
+  });
+
+  it("defaults: accepts a form without required fields, with whatever defaults it has", () => {
+    assert.deepEqual(decide("defaults", form({ note: { type: "string" } })), { action: "accept", content: {} });
+  });
+
+  it("defaults: declines a form with a required field that has no default, naming it", () => {
+    const decision = decide(
+      "defaults",
+      form({ name: { type: "string" }, age: { type: "integer", default: 1 } }, ["name"]),
+    );
+    assert.deepEqual(decision, { action: "decline", reason: "required field name has no default" });
+    const two = decide("defaults", form({ a: { type: "string" }, b: { type: "string" } }, ["a", "b"]));
+    assert.deepEqual(two, { action: "decline", reason: "required fields a, b have no default" });
+  });
+
+  it("declines URL mode under either policy, and everything under decline", () => {
+    assert.equal(decide("defaults", url).action, "decline");
+    assert.equal(decide("decline", url).action, "decline");
+    assert.deepEqual(decide("decline", form({ a: { type: "string", default: "x" } })), {
+      action: "decline",
+      reason: "the elicitation policy is decline",
+    });
+  });
+});
+
+describe("InputBroker", () => {
+  it("answers with the policy and puts what it declined on the call whose async context asked", async () => {
+    const broker = new InputBroker("defaults");
+    const first: CallInputs = {};
+    const second: CallInputs = {};
+    await Promise.all([
+      broker.track(first, async () => {
+        await Promise.resolve();
+        assert.deepEqual(broker.answer(request(form({ a: { type: "string" } }, ["a"]))), { action: "decline" });
+      }),
+      broker.track(second, async () => {
+        assert.deepEqual(broker.answer(request(form({ a: { type: "string", default: "x" } }, ["a"]))), {
+          action: "accept",
+          content: { a: "x" },
+        });
+      }),
+    ]);
+    assert.deepEqual(first.unsatisfied, {
+      reason: "required field a has no default",
+      message: "Tell me more",
+    });
+    assert.equal(second.unsatisfied, undefined);
+  });
+
+  it("keeps the URL of a declined URL request", async () => {
+    const broker = new InputBroker("defaults");
+    const call: CallInputs = {};
+    await broker.track(call, async () => broker.answer(request(url)));
+    assert.deepEqual(call.unsatisfied, {
+      reason: "it asks the user to open a URL",
+      message: "Sign in",
+      url: "https://example.test/login",
+    });
+  });
+
+  it("outside any call's context, blames the one call in flight, and nobody when several are", async () => {
+    const broker = new InputBroker("decline");
+    const only: CallInputs = {};
+    let release!: () => void;
+    const running = broker.track(only, () => new Promise<void>((resolve) => (release = resolve)));
+    // A 2025 stdio request arrives from the pipe's context, not the call's.
+    await new Promise<void>((resolve) => setImmediate(() => (broker.answer(request(form({}))), resolve())));
+    assert.equal(only.unsatisfied?.reason, "the elicitation policy is decline");
+
+    const a: CallInputs = {};
+    const b: CallInputs = {};
+    let releaseBoth!: () => void;
+    const gate = new Promise<void>((resolve) => (releaseBoth = resolve));
+    const both = Promise.all([broker.track(a, () => gate), broker.track(b, () => gate)]);
+    release();
+    await running;
+    await new Promise<void>((resolve) => setImmediate(() => (broker.answer(request(form({}))), resolve())));
+    assert.equal(a.unsatisfied, undefined);
+    assert.equal(b.unsatisfied, undefined);
+    releaseBoth();
+    await both;
+  });
+});
