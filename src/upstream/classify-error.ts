@@ -226,7 +226,7 @@ function versionRefusal(error: SdkHttpError): ProtocolError | undefined {
 }
 
 /** The revisions an upstream listed in a -32022 error's data (`{supported, requested}`), if it did. */
-export function upstreamVersions(data: unknown): string[] | undefined {
+function upstreamVersions(data: unknown): string[] | undefined {
   const supported = (data as { supported?: unknown } | undefined)?.supported;
   return Array.isArray(supported) && supported.every((v) => typeof v === "string") ? supported : undefined;
 }
@@ -270,9 +270,4 @@ export function formatSeconds(ms: number | undefined): string {
 export function isLostSession(error: unknown): boolean {
   if (!(error instanceof SdkHttpError)) return false;
   return error.status === 404 || (error.status === 400 && /session/i.test(error.message));
-}
-
-/** The upstream or the negotiation says the two sides share no revision: a different state from an outage. */
-export function isIncompatible(error: ProxyError): error is UpstreamIncompatibleError {
-  return error instanceof UpstreamIncompatibleError;
 }

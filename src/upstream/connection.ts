@@ -235,8 +235,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     });
     client.setNotificationHandler("notifications/tools/list_changed", () => this.#refreshTools(client));
     // On 2026-07-28 the change stream is the one long-lived request: its end, unasked, means the upstream went away.
+    // (Ended by the server on purpose, it is gone too: a reconnect listens again and reloads the tools.)
     void dialed.subscription?.closed.then((how) => {
-      if (how === "remote") this.#lose(client, "the upstream ended the subscriptions/listen stream");
+      if (how !== "local") this.#lose(client, `the upstream ended the subscriptions/listen stream (${how})`);
     });
     this.#session = session;
     this.#verdict = dialed.verdict;

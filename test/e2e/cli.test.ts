@@ -67,6 +67,22 @@ describe("command line", () => {
     ["a missing --env-path file", ["--env-path", "/nonexistent/.env", "--", "x"], /--env-path: cannot read/],
     ["--strict-auth without a key", ["--strict-auth", "--", "x"], /--strict-auth needs --api-key/],
     ["a negative timeout", ["--tool-timeout", "-1", "--", "x"], /--tool-timeout:/],
+    ["an unknown protocol", ["--protocol", "newest", "--", "x"], /--protocol: unknown protocol "newest"/],
+    [
+      "a 2025 pin",
+      ["--protocol", "2025-06-18", "--", "x"],
+      /--protocol: a pinned revision must be 2026-07-28 or later/,
+    ],
+    [
+      "a pin over legacy SSE",
+      ["--type", "sse", "--protocol", "2026-07-28", "--", "http://127.0.0.1:9/sse"],
+      /--protocol: protocol 2026-07-28 cannot be spoken over legacy SSE/,
+    ],
+    [
+      "an unknown elicitation policy",
+      ["--elicitation", "ask", "--", "x"],
+      /--elicitation: unknown elicitation policy "ask"/,
+    ],
   ];
   for (const [what, args, message] of usageErrors) {
     it(`rejects ${what} with one line and exit code 2`, () => {

@@ -1,5 +1,5 @@
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { startEverything, type RemoteServer } from "../helpers/everything.js";
+import { SSEClientTransport } from "@modelcontextprotocol/client";
+import { EVERYTHING_INFO, startEverything, type RemoteServer } from "../helpers/everything.js";
 import { proxyContract } from "./contract.js";
 
 let upstream: RemoteServer | undefined;
@@ -10,5 +10,7 @@ proxyContract("legacy SSE", {
     return { options: ["--server-type", "sse"], target: [upstream.url] };
   },
   directTransport: () => new SSEClientTransport(new URL(upstream!.url)),
+  serverInfo: EVERYTHING_INFO,
+  expectEra: "legacy",
   teardown: async () => upstream?.stop(),
 });

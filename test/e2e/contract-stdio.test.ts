@@ -1,8 +1,10 @@
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { EVERYTHING_ENTRY, EVERYTHING_STDIO } from "../helpers/everything.js";
+import { EVERYTHING_INFO, EVERYTHING_STDIO } from "../helpers/everything.js";
+import { v2Transport } from "../helpers/v2-client.js";
 import { proxyContract } from "./contract.js";
 
 proxyContract("stdio", {
   cli: async () => ({ options: [], target: EVERYTHING_STDIO }),
-  directTransport: () => new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_ENTRY, "stdio"] }),
+  directTransport: () => v2Transport({ stdio: EVERYTHING_STDIO }),
+  serverInfo: EVERYTHING_INFO,
+  expectEra: "legacy",
 });

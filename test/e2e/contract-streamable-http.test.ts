@@ -1,5 +1,5 @@
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { startEverything, type RemoteServer } from "../helpers/everything.js";
+import { EVERYTHING_INFO, startEverything, type RemoteServer } from "../helpers/everything.js";
+import { v2Transport } from "../helpers/v2-client.js";
 import { proxyContract } from "./contract.js";
 
 let upstream: RemoteServer | undefined;
@@ -10,6 +10,8 @@ proxyContract("Streamable HTTP", {
     // "streamable_http" is one of the accepted spellings.
     return { options: ["--type", "streamable_http"], target: [upstream.url] };
   },
-  directTransport: () => new StreamableHTTPClientTransport(new URL(upstream!.url)),
+  directTransport: () => v2Transport({ url: upstream!.url }),
+  serverInfo: EVERYTHING_INFO,
+  expectEra: "legacy",
   teardown: async () => upstream?.stop(),
 });

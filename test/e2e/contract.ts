@@ -1,22 +1,33 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { Transport } from "@modelcontextprotocol/client";
 import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
 import { stopAll } from "../helpers/processes.js";
+import { connectV2 } from "../helpers/v2-client.js";
 
 export interface ContractSetup {
   /** Options and target for the CLI. */
   cli: () => Promise<{ options: string[]; target: string[] }>;
-  /** A direct SDK transport to the same kind of upstream, to know its real tool list. */
+  /**
+   * A v2 SDK transport to the same upstream. The suite lists its tools through
+   * it with `versionNegotiation: auto` (so modern-only servers are reachable),
+   * to know the real tool list the proxy must serve.
+   */
   directTransport: () => Transport;
+  /** The upstream's serverInfo: its `title` becomes the OpenAPI title, its `name` is reported by /health. */
+  serverInfo: { title: string; name: string };
+  /**
+   * The era the proxy must negotiate, checked on /health's `details.protocol_version`:
+   * "modern" is "2026-07-28", "legacy" a 2025 revision. Default: not checked.
+   */
+  expectEra?: "legacy" | "modern";
   teardown?: () => Promise<void>;
 }
 
 type Json = Record<string, any>;
 
-/** The contract every transport must honour, run against server-everything. */
+/** The contract every transport must honour, run against server-everything and the v2 fixtures. */
 export function proxyContract(name: string, setup: ContractSetup): void {
   describe(`proxy contract over ${name}`, () => {
     let proxy: Proxy;
@@ -25,10 +36,14 @@ export function proxyContract(name: string, setup: ContractSetup): void {
     before(async () => {
       const { options, target } = await setup.cli();
       proxy = await startProxy(options, target);
-      const client = new Client({ name: "contract-test", version: "0" });
-      await client.connect(setup.directTransport());
-      toolNames = (await client.listTools()).tools.map((tool) => tool.name);
-      await client.close();
+      // Declared like the proxy does: servers may list more tools to clients that can answer
+      // elicitation (server-everything adds trigger-elicitation-request).
+      const client = await connectV2(setup.directTransport(), "auto", { capabilities: { elicitation: { form: {} } } });
+      try {
+        toolNames = (await client.listTools()).tools.map((tool) => tool.name);
+      } finally {
+        await client.close();
+      }
       await waitForHealth(proxy, 200);
     });
 
@@ -49,7 +64,7 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       const ids = paths.map((path) => doc.paths[path].post.operationId as string);
       assert.equal(new Set(ids).size, ids.length, "operationIds are unique");
       for (const id of ids) assert.match(id, /^[a-zA-Z0-9_-]{1,64}$/);
-      assert.equal(doc.info.title, "Everything Reference Server");
+      assert.equal(doc.info.title, setup.serverInfo.title);
       const echo = doc.paths["/echo"].post;
       assert.equal(echo.summary, "Echo Tool");
       assert.equal(echo.description, "Echoes back the input string");
@@ -150,8 +165,18 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       assert.equal(health.details.error_count, 0);
       assert.equal(health.details.check_type, "on_demand");
       assert.equal(typeof health.details.last_check, "number");
-      assert.equal(health.details.server.name, "mcp-servers/everything");
+      assert.equal(health.details.server.name, setup.serverInfo.name);
     });
+
+    if (setup.expectEra) {
+      const era = setup.expectEra;
+      it(`reports the negotiated ${era} protocol revision in /health`, async () => {
+        const { body } = await proxy.get("/health");
+        const revision = (body as Json).details.protocol_version;
+        if (era === "modern") assert.equal(revision, "2026-07-28");
+        else assert.match(String(revision), /^2025-\d\d-\d\d$/);
+      });
+    }
 
     it("serves Swagger UI at /docs", async () => {
       const redirect = await proxy.get("/docs");

@@ -12,6 +12,9 @@ export const EVERYTHING_ENTRY = join(
   "index.js",
 );
 
+/** server-everything's serverInfo: what the proxy reports as its OpenAPI title and /health server name. */
+export const EVERYTHING_INFO = { name: "mcp-servers/everything", title: "Everything Reference Server" } as const;
+
 /** The stdio command line of server-everything, for after `--`. */
 export const EVERYTHING_STDIO = [process.execPath, EVERYTHING_ENTRY, "stdio"];
 
