@@ -12,7 +12,7 @@ export interface MountRouterOptions {
   healthTimeoutMs: number;
 }
 
-/** One server's GET routes: /openapi.json, /docs, /health and a small index at /. */
+/** One server's GET routes: /openapi.json, /docs, /health, /tools and a small index at /. */
 export function createMountRouter(options: MountRouterOptions): Router {
   const { server, publicPath, docsAuth } = options;
   const router = express.Router({ strict: false });
@@ -20,12 +20,21 @@ export function createMountRouter(options: MountRouterOptions): Router {
   // Tool calls (POST /{tool}) never get here: createToolCallListener serves them ahead of express.
   addSpecAndDocs(router, { publicPath, title: server.title(), document: () => server.document(), auth: docsAuth });
   router.get("/health", docsAuth, createHealthHandler(server.connection, options.healthTimeoutMs));
+  // The served tools as the upstream defined them: their schemas untouched ($schema, $defs, $anchor, x-mcp-header),
+  // where the OpenAPI document must adapt them for OpenAPI tools.
+  router.get("/tools", docsAuth, function toolDefinitions(_req, res) {
+    const served = new Set(server.catalog?.routes.map((route) => route.toolName));
+    res
+      .set("Cache-Control", "no-store")
+      .json({ tools: server.connection.tools.filter((tool) => served.has(tool.name)) });
+  });
   router.get("/", docsAuth, function index(_req, res) {
     res.json({
       name: server.title(),
       docs: `${publicPath}/docs`,
       openapi: `${publicPath}/openapi.json`,
       health: `${publicPath}/health`,
+      definitions: `${publicPath}/tools`,
       tools: server.catalog?.routes.map((route) => `${publicPath}${route.path}`) ?? [],
     });
   });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import accepts from "accepts";
-import { RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
+import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
 import type { HttpConfig } from "../config/schema.js";
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
@@ -87,8 +87,7 @@ async function callTool(
     throw new UnknownToolError(`No tool named "${toolName}" on upstream "${target.connection.label}"`);
   }
   const requested = requestedTimeoutMs(req.headers[TOOL_TIMEOUT_HEADER]);
-  const args = await readJsonBody(req, maxBodyBytes);
-  const problems = route.validate(args);
+  const { args, problems } = checkArguments(route, await readJsonBody(req, maxBodyBytes));
   if (problems) throw new InvalidArgumentsError(`Invalid arguments for tool "${toolName}"`, problems);
   if (caller.signal.aborted) return; // nobody is left to answer
 

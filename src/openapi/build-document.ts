@@ -87,6 +87,30 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   const ids = new OperationIdAllocator();
   ids.allocate("health");
   for (const mount of input.mounts) {
+    // No operationId: Open WebUI turns only operations with one into tools for its model.
+    registry.registerPath({
+      method: "get",
+      path: `${mount.prefix}/tools`,
+      summary: "MCP tool definitions",
+      description:
+        "The served tools as the upstream MCP server defines them (MCP `Tool` objects), with their input and " +
+        "output schemas untouched: the request and response schemas in this document are adapted for OpenAPI.",
+      ...(mount.name ? { tags: [mount.name] } : {}),
+      responses: {
+        200: {
+          description: "The tool definitions",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                properties: { tools: { type: "array", items: { type: "object", additionalProperties: true } } },
+                required: ["tools"],
+              },
+            },
+          },
+        },
+      },
+    });
     for (const route of mount.catalog?.routes ?? []) {
       const operationId = ids.allocate(mount.name ? `${mount.name}_${route.operationId}` : route.operationId);
       const body = translate(route.inputSchema, operationId, "input", registry, input.logger);

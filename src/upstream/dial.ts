@@ -83,6 +83,7 @@ export async function dial(options: DialOptions): Promise<Dialed> {
     }
     const { client, transport } = attempt;
     const era: Era = client.getProtocolEra() === "modern" ? "modern" : "legacy";
+    if (era === "modern") completeByDefault(transport);
     const discover = client.getDiscoverResult();
     const subscription =
       era === "modern" && client.getServerCapabilities()?.tools?.listChanged
@@ -138,6 +139,23 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
   client.onclose = () => options.onClose(client, transport);
   options.onAttempt(client);
   return { client, transport };
+}
+
+/**
+ * A 2026-07-28 result without `resultType` is complete: the official conformance suite
+ * (sep-2322-client-request-state) requires clients to read it so, while the SDK (2.4) rejects such a result as
+ * invalid. Every answer the server sends after connecting passes here first (one property check).
+ */
+function completeByDefault(transport: Transport): void {
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if ("result" in message) {
+      const result = message.result as Record<string, unknown>;
+      if (typeof result === "object" && result !== null && result.resultType === undefined)
+        result.resultType = "complete";
+    }
+    deliver?.(message, extra);
+  };
 }
 
 /** The stdio server died on the `server/discover` probe (in `auto`): it is a 2025 server. */

@@ -8,6 +8,8 @@ export interface RestApi {
   status(tool: string, args: unknown): Promise<number>;
   /** GET /openapi.json. */
   document(): Promise<OpenApiDocument>;
+  /** GET /tools: the served tools as the upstream defined them. */
+  definitions(): Promise<{ name: string; inputSchema: unknown }[]>;
 }
 
 export interface OpenApiDocument {
@@ -31,12 +33,12 @@ export function restApi(proxy: Proxy): RestApi {
       if (answer.status !== 200) throw new Error(`GET /openapi.json answered ${answer.status}: ${answer.text}`);
       return answer.body as OpenApiDocument;
     },
+    async definitions() {
+      const answer = await proxy.get("/tools");
+      if (answer.status !== 200) throw new Error(`GET /tools answered ${answer.status}: ${answer.text}`);
+      return (answer.body as { tools: { name: string; inputSchema: unknown }[] }).tools;
+    },
   };
-}
-
-/** The JSON body schema of POST /{tool} in the document, or undefined when the route is not there. */
-export function requestSchema(doc: OpenApiDocument, tool: string): unknown {
-  return doc.paths[`/${encodeURIComponent(tool)}`]?.post?.requestBody?.content?.["application/json"]?.schema;
 }
 
 /** True when the document has a route for the tool. */

@@ -32,6 +32,7 @@ export function proxyContract(name: string, setup: ContractSetup): void {
   describe(`proxy contract over ${name}`, () => {
     let proxy: Proxy;
     let toolNames: string[];
+    let tools: Json[];
 
     before(async () => {
       const { options, target } = await setup.cli();
@@ -40,7 +41,8 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       // elicitation (server-everything adds trigger-elicitation-request).
       const client = await connectV2(setup.directTransport(), "auto", { capabilities: { elicitation: { form: {} } } });
       try {
-        toolNames = (await client.listTools()).tools.map((tool) => tool.name);
+        tools = (await client.listTools()).tools as Json[];
+        toolNames = tools.map((tool) => tool.name as string);
       } finally {
         await client.close();
       }
@@ -59,7 +61,7 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       const doc = body as Json;
       assert.equal(doc.openapi, "3.1.0");
       await SwaggerParser.validate(structuredClone(doc) as never);
-      const paths = Object.keys(doc.paths).filter((path) => path !== "/health");
+      const paths = Object.keys(doc.paths).filter((path) => doc.paths[path].post);
       assert.deepEqual(paths.sort(), toolNames.map((n) => `/${encodeURIComponent(n)}`).sort());
       const ids = paths.map((path) => doc.paths[path].post.operationId as string);
       assert.equal(new Set(ids).size, ids.length, "operationIds are unique");
@@ -71,6 +73,17 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       const schema = echo.requestBody.content["application/json"].schema;
       assert.deepEqual(schema.required, ["message"]);
       assert.equal(schema.$schema, undefined, "$schema is stripped");
+    });
+
+    it("serves the tool definitions at /tools as the upstream gave them, schemas untouched", async () => {
+      const { status, body } = await proxy.get("/tools");
+      assert.equal(status, 200);
+      const served = (body as Json).tools as Json[];
+      assert.deepEqual(served.map((tool) => tool.name).sort(), [...toolNames].sort());
+      const echo = served.find((tool) => tool.name === "echo")!;
+      assert.deepEqual(echo.inputSchema, tools.find((tool) => tool.name === "echo")!.inputSchema);
+      const doc = (await proxy.get("/openapi.json")).body as Json;
+      assert.equal(doc.paths["/tools"].get.operationId, undefined, "not a tool for Open WebUI's model");
     });
 
     it("calls echo", async () => {

@@ -168,6 +168,9 @@ describe("2026-07-28 wire details", () => {
     assert.equal(headers["mcp-name"], "echo-mcp-headers");
     assert.equal(headers["mcp-param-region"], "eu-west");
     assert.equal(headers["mcp-protocol-version"], "2026-07-28");
+    const nullPriority = await proxy.post("/echo-mcp-headers", { region: "eu", priority: null });
+    assert.equal(nullPriority.status, 200, "a null optional integer is taken as not given, not a 422");
+    assert.equal((nullPriority.body as Json)["mcp-param-priority"], undefined, "and no header is sent for it");
     const doc = (await proxy.get("/openapi.json")).body as Json;
     assert.ok(doc.paths["/echo-mcp-headers"]);
     assert.equal(doc.paths["/invalid-mcp-header"], undefined);
