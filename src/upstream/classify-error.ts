@@ -74,11 +74,7 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
   const { upstream, operation } = context;
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (
-    (code !== undefined && UNREACHABLE_CODES.has(code)) ||
-    message === "Not connected" ||
-    message === "fetch failed"
-  ) {
+  if (isUnreachable(error) || message === "Not connected") {
     return new UpstreamUnavailableError(
       `${upstream} is unreachable (${code ?? message}) during ${operation}`,
       context.retryAfterSeconds,
@@ -246,6 +242,14 @@ function elicitationUrls(data: unknown): string[] {
  */
 function stripMcpPrefix(message: string): string {
   return message.replace(/^(MCP error -?\d+: )+/, "");
+}
+
+/** The upstream could not be reached at all (nothing answered): the error, or one in its cause chain, says so. */
+export function isUnreachable(error: unknown): boolean {
+  const code = errorCode(error);
+  return (
+    (code !== undefined && UNREACHABLE_CODES.has(code)) || (error instanceof Error && error.message === "fetch failed")
+  );
 }
 
 /** `code` of an error or of its cause chain (fetch wraps socket errors in `cause`). */

@@ -16,7 +16,7 @@ import {
   type ProxyError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { classifyError, formatSeconds } from "./classify-error.js";
+import { classifyError, formatSeconds, isUnreachable } from "./classify-error.js";
 import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
 import { incompatibleHint, initialVerdict, missedProbe, OUR_REVISIONS } from "./era.js";
@@ -207,8 +207,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         onAttempt: (client) => (this.#attemptClient = client),
       });
     } catch (error) {
-      // A remembered era may be stale (the server was upgraded or replaced): the next attempt probes again.
-      if (prior && server.transport.type !== "sse") this.#verdict = undefined;
+      // A remembered era may be stale (the server was upgraded or replaced): the next attempt probes again. Not
+      // when nothing answered at all: an outage says nothing about the era, and the restarted server is spoken to
+      // at once.
+      if (prior && server.transport.type !== "sse" && !isUnreachable(error)) this.#verdict = undefined;
       const proxyError = this.#classify(error, "connect");
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
       const theirs = proxyError.extra.upstream_versions as string[] | undefined;

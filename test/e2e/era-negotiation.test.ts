@@ -111,6 +111,18 @@ describe("era negotiation", () => {
     );
   });
 
+  it("reconnects to a restarted 2026-07-28 HTTP server in the era it found", async () => {
+    const first = await startV2Http({ era: "modern-only" });
+    const proxy = await start(["--type", "streamable-http"], [first.url]);
+    await waitForHealth(proxy, 200);
+    await first.stop();
+    await waitForHealth(proxy, 503);
+    await startV2Http({ era: "modern-only", port: first.port });
+    const health = await waitForHealth(proxy, 200);
+    assert.equal((health.body as Json).details.era, "modern");
+    assert.equal((await proxy.post("/echo", { message: "back" })).status, 200);
+  });
+
   it("a pin against a 2025-only server: incompatible over stdio too", async () => {
     const proxy = await start(["--protocol", "2026-07-28"], FIXTURE_STDIO);
     await waitFor(
