@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { FIXTURE_STDIO } from "../fixtures/index.js";
 import { EXIT_ON_PROBE_STDIO, startV2Http, V2_STDIO } from "../fixtures/v2/index.js";
+import { startEverything } from "../helpers/everything.js";
 import { stopAll } from "../helpers/processes.js";
 import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
 import { waitFor } from "../helpers/wait.js";
@@ -202,6 +203,24 @@ describe("2026-07-28 wire details", () => {
       return call.status === 200 ? call : undefined;
     });
     assert.match(String(answer.body), /late-tool/);
+    await proxy.stop();
+  });
+});
+
+describe("requests for input, with calls running side by side", () => {
+  after(stopAll);
+
+  it("ties a 2025 Streamable HTTP server's elicitation to its own call: 409 for it, 200 for the call beside it", async () => {
+    const upstream = await startEverything("streamableHttp");
+    const proxy = await startProxy(["--type", "streamable-http"], [upstream.url]);
+    await waitForHealth(proxy, 200);
+    const long = proxy.post("/trigger-long-running-operation", { duration: 2, steps: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const asked = await proxy.post("/trigger-elicitation-request", {});
+    assert.equal(asked.status, 409, JSON.stringify(asked.body));
+    assert.equal((asked.body as Json).detail.code, "input_required");
+    assert.match((asked.body as Json).detail.message, /required field \w+ has no default/);
+    assert.equal((await long).status, 200, "the call beside it is not blamed");
     await proxy.stop();
   });
 });
