@@ -34,17 +34,26 @@ import { runStartup, startupTable, type StartupPlan, type StartupRow } from "./s
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
+// The full run adds the thin bridge on the v1 client to the legacy era: what the v1 to v2 client move costs any
+// proxy, next to what mcpo-ts adds (ratios stay relative to the v2 bridge, the baseline of both eras).
 const FULL: OverheadPlan = {
   eras: ERAS,
   transports: ["stdio", "streamable-http"],
   concurrencies: [1, 16, 64],
-  contenders: CONTENDERS,
+  contenders: ["floor", "thin-v1", "thin", "mcpo"],
   warmupMs: 1000,
   durationMs: 5000,
 };
 // A smoke test of the harness, not a measurement: stdio only, one concurrency, half a second each, both eras
 // (the row the target is judged on), kept short because it runs inside npm test next to timing-sensitive e2e tests.
-const QUICK: OverheadPlan = { ...FULL, transports: ["stdio"], concurrencies: [16], warmupMs: 200, durationMs: 500 };
+const QUICK: OverheadPlan = {
+  ...FULL,
+  transports: ["stdio"],
+  concurrencies: [16],
+  contenders: CONTENDERS,
+  warmupMs: 200,
+  durationMs: 500,
+};
 const STARTUP: StartupPlan = { transports: ["stdio", "streamable-http"], runs: 7 };
 
 const SECTIONS = ["overhead", "startup", "growth"] as const;

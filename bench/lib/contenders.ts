@@ -9,12 +9,12 @@ import type { Upstream } from "./upstream.js";
 
 /**
  * `floor` and `thin` run the v2 client with `versionNegotiation: { mode: 'auto' }`, as mcpo-ts does by default.
- * `thin-v1` is the thin bridge on the v1 client (2025 servers only): not in the tables by default, it is there
- * to measure what the client's v1 to v2 move costs (`--contenders floor,thin-v1,thin,mcpo`).
+ * `thin-v1` is the thin bridge on the v1 client (2025 servers only): in the full run's legacy era, not in --quick
+ * or the payload figures, to show what the client's v1 to v2 move costs any proxy.
  */
 export const CONTENDER_NAMES = ["floor", "thin-v1", "thin", "mcpo"] as const;
 export type ContenderName = (typeof CONTENDER_NAMES)[number];
-/** What the tables show unless --contenders says otherwise. */
+/** The contenders of --quick and of the payload figures. */
 export const CONTENDERS: readonly ContenderName[] = ["floor", "thin", "mcpo"];
 
 /** Something that calls tools for us: directly (floor) or over HTTP through a proxy process. */
