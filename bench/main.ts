@@ -1,10 +1,11 @@
 /**
  * npm run bench [-- --quick] [-- --out file.json] [-- --duration s --warmup s]
- *               [-- --only overhead,startup,growth] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
+ *               [-- --only overhead,target,startup,growth] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
  *
  * Measures, in one run on loopback, what mcpo-ts adds to a tool call next to
  * the floor (SDK client, no HTTP) and a thin node:http bridge, for both
- * protocol eras (a 2025 server and a 2026-07-28 one); then the start-up cost
+ * protocol eras (a 2025 server and a 2026-07-28 one), and whether the target
+ * holds in each (checked side by side, interleaved); then the start-up cost
  * of era negotiation, and the growth figures (payload size, tool and server
  * counts, idle memory). Prints the tables and writes them as JSON
  * (bench/results/latest.json by default).
@@ -20,17 +21,16 @@ import { stopAllChildren } from "./lib/children.js";
 import { CONTENDER_NAMES, CONTENDERS } from "./lib/contenders.js";
 import { ERA_SERVER, ERAS, type Era } from "./lib/upstream.js";
 import { countProcessWarnings } from "./lib/warnings.js";
+import { erasTable, overheadTable, runOverhead, type OverheadPlan, type OverheadRow } from "./overhead.js";
+import { runStartup, startupTable, type StartupPlan, type StartupRow } from "./startup.js";
 import {
   describeTargets,
-  erasTable,
-  overheadTable,
-  runOverhead,
-  targetVerdicts,
-  type OverheadPlan,
-  type OverheadRow,
+  runTargetCheck,
+  targetFromRows,
+  targetTable,
+  type TargetPlan,
   type TargetVerdict,
-} from "./overhead.js";
-import { runStartup, startupTable, type StartupPlan, type StartupRow } from "./startup.js";
+} from "./target.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
@@ -55,8 +55,10 @@ const QUICK: OverheadPlan = {
   durationMs: 500,
 };
 const STARTUP: StartupPlan = { transports: ["stdio", "streamable-http"], runs: 7 };
+// About 40 s per era: 12 turns of each contender, 0.3 s warm-up and 1.5 s measured.
+const TARGET_CHECK: Omit<TargetPlan, "eras"> = { rounds: 12, warmupMs: 300, windowMs: 1500 };
 
-const SECTIONS = ["overhead", "startup", "growth"] as const;
+const SECTIONS = ["overhead", "target", "startup", "growth"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Report {
@@ -72,6 +74,7 @@ interface Report {
   overhead: OverheadRow[];
   /** Whether mcpo-ts meets the target (stdio, concurrency 16) against the thin bridge, per era. */
   target: TargetVerdict[];
+  targetPlan?: TargetPlan;
   startup?: StartupRow[];
   growth?: GrowthResult;
   durationS: number;
@@ -124,8 +127,16 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${overheadTable(overhead)}\n`);
     process.stdout.write(`\nmcpo-ts against the thin bridge, era by era\n${erasTable(overhead, plan.eras)}\n`);
   }
-  const target = targetVerdicts(overhead, plan.eras);
-  if (sections.includes("overhead")) process.stdout.write(`\n${describeTargets(target)}\n`);
+  let target = targetFromRows(overhead, plan.eras);
+  const targetPlan: TargetPlan = { eras: plan.eras, ...TARGET_CHECK };
+  if (sections.includes("target")) {
+    process.stderr.write(`\ntarget: thin bridge and mcpo-ts side by side, ${targetPlan.rounds} interleaved rounds\n`);
+    target = await runTargetCheck(targetPlan, progress);
+    process.stdout.write(`\nTarget check (stdio, concurrency 16, interleaved)\n${targetTable(target)}\n`);
+  }
+  if (sections.includes("overhead") || sections.includes("target")) {
+    process.stdout.write(`\n${describeTargets(target)}\n`);
+  }
 
   let startup: StartupRow[] | undefined;
   if (sections.includes("startup")) {
@@ -151,6 +162,7 @@ async function main(): Promise<number> {
     servers: ERA_SERVER,
     overhead,
     target,
+    ...(sections.includes("target") ? { targetPlan } : {}),
     ...(startup ? { startup } : {}),
     ...(growth ? { growth } : {}),
     durationS: (performance.now() - startedAt) / 1000,
@@ -161,6 +173,7 @@ async function main(): Promise<number> {
 
   const failed =
     overhead.filter((row) => row.failed).length +
+    target.filter((verdict) => verdict.failed).length +
     (startup?.filter((row) => row.failed).length ?? 0) +
     (growth ? growthFailed(growth) : 0);
   const errors = overhead.reduce((sum, row) => sum + row.errors, 0);

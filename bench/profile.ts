@@ -1,6 +1,7 @@
 /**
  * node --import tsx bench/profile.ts [--era legacy|modern] [--transport stdio|streamable-http]
- *                                    [--concurrency 16] [--contender mcpo|thin] [--out dir]
+ *                                    [--concurrency 16] [--contender mcpo|thin] [--cli path/to/main.js]
+ *                                    [--interval µs] [--out dir]
  *
  * Where a proxy's CPU goes per call: runs the contender (mcpo-ts's dist/ or
  * the thin bridge) under `node --cpu-prof` in front of the era's echo server,
@@ -10,7 +11,7 @@
  * the most. Only the samples of the measured window count (start-up and
  * shutdown are cut off). The .cpuprofile stays in --out for Chrome DevTools.
  */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -50,9 +51,18 @@ function placeOf(frame: ProfileNode["callFrame"]): string {
   if (pkg) return pkg[1]!;
   if (/^node:(internal\/)?_?http/.test(url)) return "node http";
   if (/^node:(internal\/)?(net|stream|streams|child_process|readline)/.test(url)) return "node net, streams, pipes";
+  // Only active once something uses AsyncLocalStorage (Node 20 runs a hook on every promise then).
+  if (/^node:(internal\/)?async_hooks/.test(url) || functionName === "executionAsyncResource") {
+    return "node async_hooks";
+  }
+  if (/^node:internal\/(abort_controller|event_target)/.test(url)) return "node AbortSignal, EventTarget";
+  if (/^node:(internal\/)?timers/.test(url)) return "node timers";
   if (url.startsWith("node:")) return "node other";
   if (url.endsWith(".mjs") && url.includes("/.build/")) return "thin bridge";
-  return url === "" ? "(native)" : url;
+  if (url === "" && /^(writev|writeUtf8String|writeBuffer|writeLatin1String)$/.test(functionName)) {
+    return "native writes (syscalls)";
+  }
+  return url === "" ? "(native other)" : url;
 }
 
 async function main(): Promise<void> {
@@ -62,6 +72,10 @@ async function main(): Promise<void> {
       transport: { type: "string", default: "stdio" },
       concurrency: { type: "string", default: "16" },
       contender: { type: "string", default: "mcpo" },
+      /** Another build of mcpo-ts to profile (a patched copy of dist/, to measure a change before making it). */
+      cli: { type: "string" },
+      /** Sampling interval in µs: finer than node's default 1000 so that 1% of the time is many samples. */
+      interval: { type: "string", default: "200" },
       out: { type: "string", default: `${REPO}bench/results/profiles` },
     },
   });
@@ -69,7 +83,7 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const dir = resolve(values.out!, `${values.contender}-${era}-${values.transport}-c${concurrency}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
-  const profiling = ["--cpu-prof", "--cpu-prof-dir", dir];
+  const profiling = ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", values.interval!];
 
   let remote: RemoteUpstream | undefined;
   let child: Child;
@@ -86,7 +100,9 @@ async function main(): Promise<void> {
       const port = await waitFor("the thin bridge", () => /listening (\d+)/.exec(child.stdout())?.[1]);
       url = `http://127.0.0.1:${port}`;
     } else {
-      ({ child, url } = await launchMcpo([...profiling, ...mcpoArgs(upstream)]));
+      const args = mcpoArgs(upstream);
+      if (values.cli) args[0] = resolve(values.cli);
+      ({ child, url } = await launchMcpo([...profiling, ...args]));
     }
     readyMs = performance.now() - spawnedAt;
     const { call, close } = httpCaller(`${url}/echo`, JSON.stringify({ message: "hello from the bench" }), concurrency);
@@ -101,7 +117,17 @@ async function main(): Promise<void> {
     if (!file) throw new Error(`no .cpuprofile in ${dir}: did the process exit gracefully?`);
     const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
     // The window, in profile time: start-up (up to ready), then the warm-up, then the measured calls.
-    report(profile, (readyMs + WARMUP_MS) * 1000, (readyMs + WARMUP_MS + load.elapsedMs) * 1000, load.requests);
+    const summary = report(
+      profile,
+      (readyMs + WARMUP_MS) * 1000,
+      (readyMs + WARMUP_MS + load.elapsedMs) * 1000,
+      load.requests,
+    );
+    // Every place and function in µs per call, to compare two runs (mcpo-ts against the thin bridge, say).
+    writeFileSync(
+      join(dir, "summary.json"),
+      `${JSON.stringify({ ...summary, rps: load.rps, p50Ms: load.p50Ms }, null, 2)}\n`,
+    );
     process.stdout.write(`\nprofile: ${join(dir, file)}\n`);
   } finally {
     await stopAllChildren();
@@ -110,7 +136,15 @@ async function main(): Promise<void> {
 }
 
 /** Self time per place and per function over samples in [fromUs, toUs) of the profile, per call. */
-function report(profile: CpuProfile, fromUs: number, toUs: number, calls: number): void {
+interface Summary {
+  calls: number;
+  busyUsPerCall: number;
+  /** Self time per call, by place and by function. */
+  places: Record<string, number>;
+  functions: Record<string, number>;
+}
+
+function report(profile: CpuProfile, fromUs: number, toUs: number, calls: number): Summary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -172,6 +206,14 @@ function report(profile: CpuProfile, fromUs: number, toUs: number, calls: number
       top(inclusive, 30).map(([name, us]) => [name, perCall(us), share(us)]),
     )}\n`,
   );
+  const perCallOf = (map: Map<string, number>): Record<string, number> =>
+    Object.fromEntries([...map].map(([key, us]) => [key, us / Math.max(1, calls)]));
+  return {
+    calls,
+    busyUsPerCall: busyUs / Math.max(1, calls),
+    places: perCallOf(places),
+    functions: perCallOf(functions),
+  };
 }
 
 function shortUrl(url: string): string {
