@@ -4,17 +4,20 @@
  * timeouts beyond the SDK's, or error taxonomy: the practical limit for any
  * proxy, and the yardstick mcpo-ts is compared with.
  *
+ * On the v2 client with `versionNegotiation: { mode: 'auto' }`, as mcpo-ts
+ * runs by default, so it reaches a 2025 server (through `initialize`) and a
+ * 2026-07-28 one (through `server/discover`) alike.
+ *
  *   node thin-proxy.mjs stdio <command> [args...]
  *   node thin-proxy.mjs streamable-http <url>
  *
- * Prints "listening <port>" on stdout once the upstream is connected.
+ * Prints "listening <port> <era>" on stdout once the upstream is connected.
  * Self-contained (package imports only) so the bench can compile it on its own.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 
 const [mode, target, ...args] = process.argv.slice(2);
 if (!target) throw new Error("usage: thin-proxy stdio <command> [args...] | streamable-http <url>");
@@ -22,7 +25,7 @@ const transport =
   mode === "streamable-http"
     ? new StreamableHTTPClientTransport(new URL(target))
     : new StdioClientTransport({ command: target, args });
-const client = new Client({ name: "thin-proxy", version: "1.0.0" });
+const client = new Client({ name: "thin-proxy", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
 await client.connect(transport);
 
 const server = createServer((req, res) => {
@@ -43,7 +46,7 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(0, "127.0.0.1", () => {
-  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+  process.stdout.write(`listening ${(server.address() as AddressInfo).port} ${client.getProtocolEra()}\n`);
 });
 
 // Close the client so a stdio upstream ends with us.

@@ -1,5 +1,5 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { launchMcpo, mcpoArgs } from "../lib/contenders.js";
 import { httpCaller, runLoad } from "../lib/load.js";
 import { memory } from "../lib/proc.js";
@@ -90,6 +90,8 @@ async function measureCount(tools: number): Promise<ToolsRow> {
 
 async function directStart(env: Record<string, string>): Promise<number> {
   const startedAt = performance.now();
+  // The v2 client, as in mcpo-ts, with its default negotiation: the 2025 handshake and no probe (the fixture is a
+  // 2025 server), the least a client can do before it has the tools.
   const client = new Client({ name: "bench-direct", version: "1.0.0" });
   try {
     await client.connect(

@@ -1,15 +1,21 @@
 import { fileURLToPath } from "node:url";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { assertRunning, startChild, waitFor, type Child } from "./children.js";
 import { httpCaller, type Call } from "./load.js";
 import { transpileToBuild } from "./transpile.js";
 import { processWarnings, type WarningTally } from "./warnings.js";
 import type { Upstream } from "./upstream.js";
 
-export const CONTENDERS = ["floor", "thin", "mcpo"] as const;
-export type ContenderName = (typeof CONTENDERS)[number];
+/**
+ * `floor` and `thin` run the v2 client with `versionNegotiation: { mode: 'auto' }`, as mcpo-ts does by default.
+ * `thin-v1` is the thin bridge on the v1 client (2025 servers only): in the full run's legacy era, not in --quick
+ * or the payload figures, to show what the client's v1 to v2 move costs any proxy.
+ */
+export const CONTENDER_NAMES = ["floor", "thin-v1", "thin", "mcpo"] as const;
+export type ContenderName = (typeof CONTENDER_NAMES)[number];
+/** The contenders of --quick and of the payload figures. */
+export const CONTENDERS: readonly ContenderName[] = ["floor", "thin", "mcpo"];
 
 /** Something that calls tools for us: directly (floor) or over HTTP through a proxy process. */
 export interface Contender {
@@ -18,6 +24,8 @@ export interface Contender {
   readonly pid: number | undefined;
   /** The floor's own stdio server (a proxy's upstream is found among its children instead). */
   readonly upstreamPid?: number;
+  /** The protocol era it negotiated ("legacy" or "modern"), so a row never measures the wrong one. */
+  era(): Promise<string | undefined>;
   /** A call of `tool` with `args`, shaped for `concurrency` callers. */
   caller(tool: string, args: Record<string, unknown>, concurrency: number): { call: Call; close(): void };
   /** Node warnings since it started (the floor's are this process's). */
@@ -35,14 +43,16 @@ export function startContender(name: ContenderName, upstream: Upstream): Promise
       return startFloor(upstream);
     case "thin":
       return startThin(upstream);
+    case "thin-v1":
+      return startThin(upstream, "v1");
     case "mcpo":
       return startMcpo(upstream);
   }
 }
 
-/** The SDK client in the bench process, N calls in flight on one session: no HTTP hop at all. */
+/** The v2 SDK client in the bench process, N calls in flight on one connection: no HTTP hop at all. */
 export async function startFloor(upstream: Upstream): Promise<Contender> {
-  const client = new Client({ name: "bench-floor", version: "1.0.0" });
+  const client = new Client({ name: "bench-floor", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
   const transport =
     upstream.transport === "stdio"
       ? new StdioClientTransport({ command: upstream.command, args: [...upstream.args], stderr: "ignore" })
@@ -59,9 +69,10 @@ export async function startFloor(upstream: Upstream): Promise<Contender> {
     name: "floor",
     pid: undefined,
     ...(upstreamPid === undefined ? {} : { upstreamPid }),
+    era: () => Promise.resolve(client.getProtocolEra()),
     caller: (tool, args) => ({
       call: async () => {
-        const result = await client.callTool({ name: tool, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS });
+        const result = await client.callTool({ name: tool, arguments: args }, { timeout: CALL_TIMEOUT_MS });
         const content = result.content as { type: string; text?: string }[];
         if (result.isError) throw new Error(`tool error: ${JSON.stringify(content).slice(0, 300)}`);
         return content[0]?.text?.length ?? 0;
@@ -76,20 +87,30 @@ export async function startFloor(upstream: Upstream): Promise<Contender> {
   };
 }
 
-let thinEntry: string | undefined;
+const thinEntries = new Map<string, string>();
 
-export async function startThin(upstream: Upstream): Promise<Contender> {
-  thinEntry ??= transpileToBuild(new URL("../thin-proxy.ts", import.meta.url));
+/** The thin bridge in its own process: on the v2 client (`thin`), or on the v1 client (`thin-v1`, 2025 era only). */
+export async function startThin(upstream: Upstream, client: "v1" | "v2" = "v2"): Promise<Contender> {
+  const source = client === "v1" ? "../thin-proxy-v1.ts" : "../thin-proxy.ts";
+  let entry = thinEntries.get(source);
+  if (entry === undefined) {
+    entry = transpileToBuild(new URL(source, import.meta.url));
+    thinEntries.set(source, entry);
+  }
   const target = upstream.transport === "stdio" ? [upstream.command, ...upstream.args] : [upstream.url];
-  const child = startChild(process.execPath, [thinEntry, upstream.transport, ...target]);
+  const child = startChild(process.execPath, [entry, upstream.transport, ...target]);
   const port = await ready(child, "thin proxy", () => /listening (\d+)/.exec(child.stdout())?.[1]);
-  return httpContender("thin", child, `http://127.0.0.1:${port}`);
+  // The v2 bridge prints the era it landed on; the v1 client speaks only the 2025 one.
+  const era = /listening \d+ (\w+)/.exec(child.stdout())?.[1] ?? "legacy";
+  return httpContender(client === "v1" ? "thin-v1" : "thin", child, `http://127.0.0.1:${port}`, () =>
+    Promise.resolve(era),
+  );
 }
 
 /** The built CLI as users run it: default settings, default log level, loopback, a free port. */
 export async function startMcpo(upstream: Upstream, extraArgs: readonly string[] = []): Promise<Contender> {
   const { child, url } = await launchMcpo(mcpoArgs(upstream, extraArgs));
-  return httpContender("mcpo", child, url);
+  return httpContender("mcpo", child, url, () => healthEra(url));
 }
 
 export interface LaunchedMcpo {
@@ -138,6 +159,13 @@ export async function answers200(url: string): Promise<boolean> {
 
 const healthy = (url: string): Promise<boolean> => answers200(`${url}/health`);
 
+/** The era mcpo-ts reports for its upstream on /health (`details.era`). */
+async function healthEra(url: string): Promise<string | undefined> {
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+  const body = (await response.json()) as { details?: { era?: string | null } };
+  return body.details?.era ?? undefined;
+}
+
 export function mcpoArgs(upstream: Upstream, extraArgs: readonly string[] = []): string[] {
   const base = [CLI, "--host", "127.0.0.1", "--port", "0", ...extraArgs];
   return upstream.transport === "stdio"
@@ -172,10 +200,16 @@ async function ready<T>(child: Child, name: string, check: () => T | undefined):
   }
 }
 
-export function httpContender(name: ContenderName, child: Child, baseUrl: string): Contender {
+export function httpContender(
+  name: ContenderName,
+  child: Child,
+  baseUrl: string,
+  era: () => Promise<string | undefined>,
+): Contender {
   return {
     name,
     pid: child.pid,
+    era,
     caller: (tool, args, concurrency) => httpCaller(`${baseUrl}/${tool}`, JSON.stringify(args), concurrency),
     warnings: () => child.warnings(),
     stop: () => child.stop(),
