@@ -35,6 +35,11 @@ export interface StartupRow {
   /** Medians: spawn to the `listening` log line, and spawn to the first POST /echo answered 200 with the echo. */
   listeningMs: number;
   firstCallMs: number;
+  /**
+   * Median from the `connecting to` to the `connected to` log line: transport, era negotiation, tools/list,
+   * without mcpo-ts's own boot. Over HTTP the server is already up, so this is where the probe shows.
+   */
+  connectMs: number;
   firstCallMinMs: number;
   firstCallMaxMs: number;
   failed?: string;
@@ -58,9 +63,7 @@ export async function runStartup(plan: StartupPlan, progress: (line: string) => 
         remote = transport === "streamable-http" ? await startHttpUpstream(serverEra) : undefined;
         const upstream = remote?.upstream ?? stdioUpstream(serverEra);
         const protocols = PROTOCOLS[serverEra];
-        const samples = new Map(
-          protocols.map((protocol) => [protocol, { listening: [] as number[], firstCall: [] as number[] }]),
-        );
+        const samples = new Map(protocols.map((protocol) => [protocol, emptySample()]));
         const failures = new Map<string, string>();
         // The protocols take turns run by run, so a change in the machine's load falls on both alike.
         for (let run = 0; run <= plan.runs; run++) {
@@ -72,6 +75,7 @@ export async function runStartup(plan: StartupPlan, progress: (line: string) => 
               const sample = samples.get(protocol)!;
               sample.listening.push(timing.listeningMs);
               sample.firstCall.push(timing.firstCallMs);
+              sample.connect.push(timing.connectMs);
             } catch (error) {
               failures.set(protocol, error instanceof Error ? error.message : String(error));
             }
@@ -89,7 +93,7 @@ export async function runStartup(plan: StartupPlan, progress: (line: string) => 
       } catch (error) {
         for (const protocol of PROTOCOLS[serverEra]) {
           const failed = error instanceof Error ? error.message : String(error);
-          rows.push(summarize(serverEra, transport, protocol, { listening: [], firstCall: [] }, failed));
+          rows.push(summarize(serverEra, transport, protocol, emptySample(), failed));
         }
       } finally {
         await remote?.child.stop();
@@ -99,7 +103,13 @@ export async function runStartup(plan: StartupPlan, progress: (line: string) => 
   return rows;
 }
 
-async function timeStart(args: readonly string[]): Promise<{ listeningMs: number; firstCallMs: number }> {
+interface Timing {
+  listeningMs: number;
+  firstCallMs: number;
+  connectMs: number;
+}
+
+async function timeStart(args: readonly string[]): Promise<Timing> {
   let caller: ReturnType<typeof httpCaller> | undefined;
   const launched = await launchMcpo(args, {
     // Ready means a tool call went through: connected, era settled, tools listed, route built.
@@ -114,14 +124,36 @@ async function timeStart(args: readonly string[]): Promise<{ listeningMs: number
   });
   caller?.close();
   await launched.child.stop();
-  return { listeningMs: launched.listeningMs, firstCallMs: launched.readyMs };
+  const connectMs =
+    logTime(launched.child.stderr(), "connected to") - logTime(launched.child.stderr(), "connecting to");
+  return { listeningMs: launched.listeningMs, firstCallMs: launched.readyMs, connectMs };
+}
+
+/** The `time` of the first JSON log line whose message starts with `message` (ms since the epoch), or NaN. */
+function logTime(stderr: string, message: string): number {
+  for (const line of stderr.split("\n")) {
+    if (!line.startsWith("{") || !line.includes(message)) continue;
+    const entry = JSON.parse(line) as { msg?: string; time?: string | number };
+    if (entry.msg?.startsWith(message) && entry.time !== undefined) return new Date(entry.time).getTime();
+  }
+  return NaN;
+}
+
+interface Sample {
+  listening: number[];
+  firstCall: number[];
+  connect: number[];
+}
+
+function emptySample(): Sample {
+  return { listening: [], firstCall: [], connect: [] };
 }
 
 function summarize(
   serverEra: Era,
   transport: TransportName,
   protocol: string,
-  sample: { listening: number[]; firstCall: number[] },
+  sample: Sample,
   failed: string | undefined,
 ): StartupRow {
   const median = (values: number[]): number => percentile(Float64Array.from(values).sort(), 50);
@@ -133,6 +165,7 @@ function summarize(
     runs: calls.length,
     listeningMs: median(sample.listening),
     firstCallMs: median(sample.firstCall),
+    connectMs: median(sample.connect),
     firstCallMinMs: calls.length > 0 ? Math.min(...calls) : NaN,
     firstCallMaxMs: calls.length > 0 ? Math.max(...calls) : NaN,
     ...(failed === undefined ? {} : { failed }),
@@ -153,7 +186,9 @@ export function startupTable(rows: readonly StartupRow[]): string {
     "listening ms",
     "first call ms",
     "min–max ms",
-    "auto − other ms",
+    "auto − other, first call ms",
+    "connect ms",
+    "auto − other, connect ms",
   ];
   const cells = rows.map((row) => {
     const other = reference(row);
@@ -166,12 +201,14 @@ export function startupTable(rows: readonly StartupRow[]): string {
       num(row.firstCallMs),
       `${num(row.firstCallMinMs)}–${num(row.firstCallMaxMs)}`,
       row.protocol === "auto" && other ? signed(row.firstCallMs - other.firstCallMs) : "",
+      num(row.connectMs, 1),
+      row.protocol === "auto" && other ? signed(row.connectMs - other.connectMs, 1) : "",
     ];
   });
   return markdownTable(headers, cells);
 }
 
-function signed(ms: number): string {
+function signed(ms: number, digits = 0): string {
   if (!Number.isFinite(ms)) return "—";
-  return `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(0)}`;
+  return `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(digits)}`;
 }
