@@ -138,13 +138,24 @@ export function targetFromRows(rows: readonly OverheadRow[], eras: readonly Era[
   });
 }
 
+/**
+ * A ratio to 3 decimals, rounded towards failing the target (throughput down, latency up), so that a printed
+ * 0.800× never stands for a 0.7996 that missed.
+ */
+function rpsText(ratio: number): string {
+  return `${(Math.floor(ratio * 1000) / 1000).toFixed(3)}×`;
+}
+function p50Text(ratio: number): string {
+  return `${(Math.ceil(ratio * 1000) / 1000).toFixed(3)}×`;
+}
+
 function describeVerdict(v: TargetVerdict): string {
   if (v.holds === undefined) return v.failed ? `not measured: ${v.failed}` : "not measured";
   const range = (r: [number, number] | undefined): string =>
     r ? ` (rounds ${r[0].toFixed(2)}–${r[1].toFixed(2)})` : "";
   return (
-    `${v.holds ? "holds" : "MISSED"}: req/s ${v.rpsRatio.toFixed(2)}×${range(v.rpsRange)}, ` +
-    `p50 ${v.p50Ratio.toFixed(2)}×${range(v.p50Range)}`
+    `${v.holds ? "holds" : "MISSED"}: req/s ${rpsText(v.rpsRatio)}${range(v.rpsRange)}, ` +
+    `p50 ${p50Text(v.p50Ratio)}${range(v.p50Range)}`
   );
 }
 
@@ -163,9 +174,9 @@ export function targetTable(verdicts: readonly TargetVerdict[]): string {
   const cells = verdicts.map((v) => [
     v.era,
     String(v.rounds ?? "—"),
-    `${num(v.rpsRatio, 2)}×`,
+    Number.isFinite(v.rpsRatio) ? rpsText(v.rpsRatio) : "—",
     v.rpsRange ? `${num(v.rpsRange[0], 2)}–${num(v.rpsRange[1], 2)}` : "—",
-    `${num(v.p50Ratio, 2)}×`,
+    Number.isFinite(v.p50Ratio) ? p50Text(v.p50Ratio) : "—",
     v.p50Range ? `${num(v.p50Range[0], 2)}–${num(v.p50Range[1], 2)}` : "—",
     v.cpuUsPerCall ? `${num(v.cpuUsPerCall.mcpo)} / ${num(v.cpuUsPerCall.thin)}` : "—",
     v.holds === undefined ? "not measured" : v.holds ? "holds" : "MISSED",

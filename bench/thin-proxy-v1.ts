@@ -1,12 +1,12 @@
 /**
- * The thin bridge on the v1 SDK client (2025 era only), kept to compare the
- * two clients. The thinnest REST-to-MCP bridge: POST /{tool} with a JSON body calls the
- * tool and answers the raw CallToolResult. No validation, mapping, logging,
- * timeouts beyond the SDK's, or error taxonomy: the practical limit for any
- * proxy, and the yardstick mcpo-ts is compared with.
+ * The thin bridge of bench/thin-proxy.ts on the v1 SDK client
+ * (`@modelcontextprotocol/sdk`, 2025 era only): POST /{tool} with a JSON body
+ * calls the tool and answers the raw CallToolResult, nothing else. Not the
+ * yardstick (that is the v2 bridge, as mcpo-ts runs the v2 client): it is
+ * kept to show what the v1 to v2 client move costs any proxy.
  *
- *   node thin-proxy.mjs stdio <command> [args...]
- *   node thin-proxy.mjs streamable-http <url>
+ *   node thin-proxy-v1.mjs stdio <command> [args...]
+ *   node thin-proxy-v1.mjs streamable-http <url>
  *
  * Prints "listening <port>" on stdout once the upstream is connected.
  * Self-contained (package imports only) so the bench can compile it on its own.
