@@ -19,7 +19,7 @@ import type { Logger } from "../log/logger.js";
 import { classifyError, formatSeconds, isUnreachable } from "./classify-error.js";
 import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
-import { incompatibleHint, initialVerdict, missedProbe, OUR_REVISIONS } from "./era.js";
+import { incompatibleHint, initialVerdict, missedProbe, offeredRevisions } from "./era.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
 import { ConcurrencyLimiter } from "./limiter.js";
 import { connectWithRetry } from "./retry-loop.js";
@@ -171,12 +171,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         this.#nextAttemptAt = Date.now() + settings.maxRetryDelayMs;
         this.#health.recordFailure(error.message);
         this.#health.mismatch = {
-          ours:
-            settings.protocol === "legacy"
-              ? OUR_REVISIONS.slice(1)
-              : typeof settings.protocol === "object"
-                ? [settings.protocol.pin]
-                : OUR_REVISIONS,
+          ours: offeredRevisions(settings),
           upstream: (error.extra.upstream_versions as string[] | undefined) ?? null,
         };
         this.#setState("incompatible");

@@ -11,6 +11,13 @@ export const OUR_REVISIONS: readonly string[] = [FIRST_MODERN_REVISION, ...SUPPO
  */
 export const PROBE_TIMEOUT_MS = 10_000;
 
+/** The revisions a `protocol` setting offers an upstream (what /health names when they share none). */
+export function offeredRevisions(settings: ConnectionSettings): readonly string[] {
+  const { protocol } = settings;
+  if (protocol === "legacy") return SUPPORTED_PROTOCOL_VERSIONS;
+  return protocol === "auto" ? OUR_REVISIONS : [protocol.pin];
+}
+
 /** The SDK's version negotiation for a `protocol` setting. */
 export function negotiationFor(settings: ConnectionSettings): NonNullable<ClientOptions["versionNegotiation"]> {
   const probe = { timeoutMs: Math.min(PROBE_TIMEOUT_MS, Math.ceil(settings.connectionTimeoutMs / 2)) };

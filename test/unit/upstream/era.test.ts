@@ -6,6 +6,7 @@ import {
   initialVerdict,
   missedProbe,
   negotiationFor,
+  offeredRevisions,
   OUR_REVISIONS,
 } from "../../../src/upstream/era.js";
 
@@ -35,6 +36,13 @@ describe("era settings", () => {
     assert.equal(missedProbe(settings("auto"), undefined), false);
     assert.equal(missedProbe(settings("legacy"), ["2026-07-28"]), false, "legacy does not offer 2026-07-28");
     assert.equal(missedProbe(settings("2026-07-28"), ["2026-07-28"]), false);
+  });
+
+  it("names the revisions each setting offers", () => {
+    assert.deepEqual(offeredRevisions(settings("2026-07-28")), ["2026-07-28"]);
+    assert.ok(!offeredRevisions(settings("legacy")).includes("2026-07-28"));
+    assert.ok(offeredRevisions(settings("legacy")).includes("2025-11-25"));
+    assert.deepEqual(offeredRevisions(settings("auto")), OUR_REVISIONS);
   });
 
   it("speaks 2026-07-28 and the 2025 revisions", () => {
