@@ -33,7 +33,7 @@ if (problem) {
           });
         }
         if (leftOut.length > 0) {
-          it.todo(
+          void it.todo(
             `${leftOut.length} ${LEFT_OUT.prefix}* scenarios left out: ${LEFT_OUT.reason} (${leftOut.join(", ")})`,
           );
         }
