@@ -77,21 +77,34 @@ export class ProxyRuntime {
     return this.#disabled;
   }
 
-  /** Multi mode: one document with every tool of every server, rebuilt lazily after a change. */
+  /**
+   * Multi mode: one document with every tool of every server, rebuilt lazily after a change. It waits (503) for
+   * each enabled server's first outcome; servers that failed to connect are left out, with a note.
+   */
   aggregatedDocument(): OpenAPIObject {
+    const waiting = [...this.#mounts.values()].find((mount) => !mount.settled);
+    if (waiting) throw waiting.notSettled("the aggregated OpenAPI document");
     this.#aggregate ??= this.#buildAggregate();
     return this.#aggregate;
   }
 
   #buildAggregate(): OpenAPIObject {
     const { rootPath } = this.#config.http;
-    const mounts = [...this.#mounts.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const all = [...this.#mounts.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const mounts = all.filter((mount) => mount.catalog !== undefined);
+    const failed = all.filter((mount) => mount.catalog === undefined);
     const links = mounts
       .map((mount) => `- [${mount.name}](${rootPath}${this.#table.mountPath(mount.name)}/docs)`)
       .join("\n");
+    const note =
+      failed.length === 0
+        ? ""
+        : `\n\nNot in this document, as they did not connect (their tools appear once they do): ${failed
+            .map((mount) => mount.name)
+            .join(", ")}.`;
     return buildOpenApiDocument({
       title: this.#config.doc.title ?? DEFAULTS.title,
-      description: `${this.#config.doc.description ?? "MCP servers served over HTTP by mcpo-ts."}\n\nEach server's own docs:\n${links}`,
+      description: `${this.#config.doc.description ?? "MCP servers served over HTTP by mcpo-ts."}\n\nEach server's own docs:\n${links}${note}`,
       version: this.#config.doc.version ?? "1.0.0",
       serverUrl: rootPath,
       health: "aggregate",

@@ -6,6 +6,7 @@ import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
 import { UpstreamConnection } from "../upstream/index.js";
 import { DEFAULTS } from "../config/defaults.js";
+import { UpstreamUnavailableError } from "../errors/index.js";
 
 export interface MountDependencies {
   baseEnv: Readonly<Record<string, string>>;
@@ -27,6 +28,14 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   /** Identity of the config this mount runs: hot reload replaces the mount when it changes. */
   readonly fingerprint: string;
   readonly #dependencies: MountDependencies;
+  /** Seconds a reader of a document not ready yet is told to wait: the first wait between attempts. */
+  readonly #retryAfterSeconds: number;
+  /**
+   * The first outcome is known: a tool list, or the server declared down or incompatible. Until then there is no
+   * document: one without tools would make a client (Open WebUI reads it on every chat) register a server without
+   * tools.
+   */
+  #settled = false;
   #catalog: Catalog | undefined;
   #document: OpenAPIObject | undefined;
 
@@ -36,7 +45,14 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.apiKey = server.apiKey;
     this.fingerprint = fingerprintOf(server);
     this.#dependencies = dependencies;
+    this.#retryAfterSeconds = Math.max(1, Math.ceil(server.settings.retryDelayMs / 1000));
     this.connection = new UpstreamConnection({ server, ...dependencies });
+    this.connection.on("state", (state) => {
+      if (this.#settled || (state !== "down" && state !== "incompatible")) return;
+      this.#settled = true;
+      this.#document = undefined;
+      this.emit("changed");
+    });
     const log = dependencies.logger.child({ upstream: server.name || this.connection.label });
     this.connection.on("tools", (tools) => {
       const filtered = filterTools(tools, server.tools);
@@ -44,6 +60,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
         log.warn({ tool: name }, "enabledTools/disabledTools names a tool the server does not have");
       }
       this.#catalog = buildCatalog(filtered.tools, { operationIdPrefix: "", logger: log });
+      this.#settled = true;
       this.#document = undefined;
       log.info(
         { endpoints: this.#catalog.routes.length, hidden: tools.length - filtered.tools.length },
@@ -57,13 +74,27 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     return this.#catalog;
   }
 
+  /** Whether the first outcome of connecting is known (see #settled). */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The 503 (with Retry-After) for a document asked for before the first outcome. */
+  notSettled(what: string): UpstreamUnavailableError {
+    return new UpstreamUnavailableError(
+      `${what} is not ready: the tool list of ${this.name ? `server "${this.name}"` : this.connection.label} is not known yet (${this.connection.state})`,
+      this.#retryAfterSeconds,
+    );
+  }
+
   title(): string {
     const info = this.connection.serverInfo;
     return this.#dependencies.doc.title ?? info?.title ?? info?.name ?? (this.name || DEFAULTS.title);
   }
 
-  /** Built when first asked for after a change, never per request. */
+  /** Built when first asked for after a change, never per request; throws a 503 before the first outcome. */
   document(): OpenAPIObject {
+    if (!this.#settled) throw this.notSettled("the OpenAPI document");
     this.#document ??= buildOpenApiDocument({
       title: this.title(),
       description:

@@ -13,6 +13,8 @@ import {
   type TransportConfig,
 } from "../config/schema.js";
 import { loadConfigFile } from "../config/load-config-file.js";
+import { envProblems, moveUrlCredentials } from "../config/safe-values.js";
+import { redactUrl } from "../errors/redact.js";
 import type { LogLevelName } from "../log/logger.js";
 import type { CliOptions } from "./program.js";
 import { UsageError } from "./usage-error.js";
@@ -71,6 +73,9 @@ const cliSchema = z.object({
   connection: connectionSettingsInputSchema,
 });
 
+/** Environment variables the proxy reads for its own secrets: not passed on to stdio servers. */
+const OWN_SECRETS = ["MCPO_API_KEY"];
+
 /** commander's camelCase option names back to the flags the user typed. */
 const FLAG_NAMES: Record<string, string> = {
   serverType: "--server-type",
@@ -100,6 +105,7 @@ const FLAG_NAMES: Record<string, string> = {
 export function buildConfig(options: CliOptions, target: string[], processEnv: NodeJS.ProcessEnv): CliConfig {
   const parsed = cliSchema.safeParse({
     ...options,
+    apiKey: readApiKey(options),
     serverType: options.serverType ?? options.type ?? DEFAULTS.serverType,
     corsAllowOrigins: options.corsAllowOrigins
       .flatMap((o) => o.split(","))
@@ -133,6 +139,8 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
 
   const serverEnv = readServerEnv(options);
   const baseEnv = stringEntries(processEnv);
+  // The proxy's own key guards every server: never hand it to one of them (any stdio server inherits baseEnv).
+  for (const name of OWN_SECRETS) delete baseEnv[name];
   const multi = options.config !== undefined;
   if (options.hotReload && !multi) throw new UsageError("--hot-reload needs --config");
   if (multi && target.length > 0)
@@ -211,8 +219,32 @@ function buildTransport(
     throw new UsageError(`--server-type ${type} takes exactly one URL after --, got ${target.length} arguments`);
   }
   const url = z.url({ protocol: /^https?$/ }).safeParse(target[0]);
-  if (!url.success) throw new UsageError(`not an http(s) URL: ${JSON.stringify(target[0])}`);
-  return { type, url: url.data, headers };
+  if (!url.success) throw new UsageError(`not an http(s) URL: ${JSON.stringify(redactUrl(target[0]!))}`);
+  const moved = moveUrlCredentials(url.data, headers);
+  if ("problem" in moved) throw new UsageError(`the upstream URL ${moved.problem} (--header)`);
+  return { type, ...moved };
+}
+
+/**
+ * --api-key, MCPO_API_KEY or --api-key-file (a key on the command line shows in `ps`): the file is read once,
+ * here, its trailing line break dropped.
+ */
+function readApiKey(options: CliOptions): string | undefined {
+  if (options.apiKeyFile === undefined) return options.apiKey;
+  if (options.apiKey !== undefined) {
+    throw new UsageError("--api-key-file: give the key once: --api-key (or MCPO_API_KEY) or --api-key-file");
+  }
+  let text: string;
+  try {
+    text = readFileSync(options.apiKeyFile, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `--api-key-file: cannot read ${options.apiKeyFile} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  const key = text.replace(/[\r\n]+$/, "");
+  if (key === "") throw new UsageError(`--api-key-file: ${options.apiKeyFile} is empty`);
+  return key;
 }
 
 /** --env-path (a dotenv file) then --env KEY=VALUE, the latter winning. */
@@ -227,11 +259,16 @@ function readServerEnv(options: CliOptions): Record<string, string> {
         `--env-path: cannot read ${options.envPath} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
       );
     }
-    Object.assign(env, parseDotenv(text));
+    const fromFile = parseDotenv(text);
+    const [problem] = envProblems(fromFile);
+    if (problem) throw new UsageError(`--env-path: ${problem}`);
+    Object.assign(env, fromFile);
   }
   for (const entry of options.env) {
     const eq = entry.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--env: expected KEY=VALUE, got ${JSON.stringify(entry)}`);
+    if (eq <= 0) throw new UsageError(`--env: expected KEY=VALUE, got a value without "=" or a name`);
+    const [problem] = envProblems({ [entry.slice(0, eq)]: entry.slice(eq + 1) });
+    if (problem) throw new UsageError(`--env: ${problem}`);
     env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return env;

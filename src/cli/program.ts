@@ -10,6 +10,7 @@ export interface CliOptions {
   type?: string;
   header?: string;
   apiKey?: string;
+  apiKeyFile?: string;
   strictAuth?: boolean;
   corsAllowOrigins: string[];
   name?: string;
@@ -69,6 +70,7 @@ export function createProgram(): Command {
         "require 'Authorization: Bearer <key>' on tool routes (401 missing, 403 wrong)",
       ).env("MCPO_API_KEY"),
     )
+    .option("--api-key-file <file>", "read the --api-key from a file (a key on the command line shows in ps)")
     .option("--strict-auth", "with --api-key: protect /docs, /openapi.json and /health too")
     .addOption(
       new Option("--cors-allow-origins <origin>", "allowed CORS origin; repeat or comma-separate for several")

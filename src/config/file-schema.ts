@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkWith, envProblems, headerProblems, headerValueProblem } from "./safe-values.js";
 import { connectionSettingsInputSchema, normalizeServerType } from "./schema.js";
 
 const required = (what: string) => (issue: { input: unknown }) =>
@@ -27,7 +28,7 @@ const stdioServerSchema = z.object({
     .string({ error: required(' for a stdio server (or give "url" for a remote one)') })
     .min(1, "must not be empty"),
   args: z.array(z.string(), { error: "must be a list of strings" }).default([]),
-  env: stringMap.default({}),
+  env: stringMap.superRefine(checkWith(envProblems)).default({}),
   cwd: z.string().optional(),
   ...commonKeys,
 });
@@ -38,9 +39,17 @@ const remoteServerSchema = <T extends "sse" | "streamable-http">(type: T) =>
     url: z
       .string({ error: required(` for type "${type}"`) })
       .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
-    headers: stringMap.default({}),
+    headers: stringMap.superRefine(checkWith(headerProblems)).default({}),
     /** Shorthand for `headers: {"Authorization": "Bearer <token>"}`; empty (e.g. `${TOKEN:-}`) means none. */
-    auth_token: z.string({ error: "must be a string" }).optional(),
+    auth_token: z
+      .string({ error: "must be a string" })
+      .superRefine(
+        checkWith((token: string) => {
+          const problem = headerValueProblem(token);
+          return problem ? [`has ${problem}`] : [];
+        }),
+      )
+      .optional(),
     verify_ssl: flag.default(true),
     ssl_ca_path: z.string().optional(),
     ssl_cert_path: z.string().optional(),

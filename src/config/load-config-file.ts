@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import type { z } from "zod";
 import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
 import { interpolateEnv } from "./interpolate.js";
+import { moveUrlCredentials } from "./safe-values.js";
 import {
   protocolConflict,
   resolveConnectionSettings,
@@ -148,10 +149,13 @@ function toTransport(entry: ServerEntry, baseDir: string, path: string[], proble
   }
   // auth_token is a shorthand: an Authorization header given explicitly (in any case) wins.
   const explicitAuth = Object.keys(entry.headers).some((key) => key.toLowerCase() === "authorization");
-  const headers =
+  const given =
     entry.auth_token && !explicitAuth
       ? { Authorization: `Bearer ${entry.auth_token}`, ...entry.headers }
       : entry.headers;
+  const moved = moveUrlCredentials(entry.url, given);
+  if ("problem" in moved) problems.push(`${formatPath([...path, "url"])}: ${moved.problem}`);
+  const { url, headers } = "problem" in moved ? { url: entry.url, headers: given } : moved;
   const file = (key: "ssl_ca_path" | "ssl_cert_path" | "ssl_key_path"): string | undefined => {
     const value = entry[key];
     if (value === undefined) return undefined;
@@ -174,7 +178,7 @@ function toTransport(entry: ServerEntry, baseDir: string, path: string[], proble
   const customTls = !entry.verify_ssl || caPath || certPath || keyPath;
   return {
     type: entry.type,
-    url: entry.url,
+    url,
     headers,
     ...(customTls
       ? {

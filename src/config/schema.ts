@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULTS } from "./defaults.js";
 import { LOG_LEVELS } from "../log/logger.js";
+import { checkWith, headerProblems } from "./safe-values.js";
 
 /** The canonical spelling of a transport type, or undefined when it is not one we know. */
 export function normalizeServerType(value: string): "stdio" | "sse" | "streamable-http" | undefined {
@@ -122,9 +123,9 @@ function dropUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export const headersSchema = z.record(z.string(), z.string(), {
-  error: "must be a JSON object of header names to string values",
-});
+export const headersSchema = z
+  .record(z.string(), z.string(), { error: "must be a JSON object of header names to string values" })
+  .superRefine(checkWith(headerProblems));
 
 export const logLevelSchema = z
   .string()

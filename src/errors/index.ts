@@ -1,3 +1,4 @@
+export { REDACTED, redactText, redactUrl } from "./redact.js";
 export { ProxyError, type ProxyErrorCode, type ProxyErrorOptions } from "./proxy-error.js";
 export {
   BadRequestError,

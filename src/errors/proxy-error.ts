@@ -3,8 +3,11 @@
  * ProxyError: it carries a stable string `code`, the HTTP status it renders as
  * and the original error as `cause`. SDK and OS errors are turned into these in
  * exactly one place (src/upstream/classify-error.ts); the HTTP layer renders
- * them in exactly one place (src/http/error-handler.ts).
+ * them in exactly one place (src/http/error-handler.ts). A message is shown to callers, in `/health` and in logs,
+ * so URLs in it lose their credentials and query values here (redact.ts), whatever quoted them.
  */
+import { redactText } from "./redact.js";
+
 export type ProxyErrorCode =
   | "bad_request"
   | "unauthorized"
@@ -38,7 +41,7 @@ export class ProxyError extends Error {
     message: string,
     options: ProxyErrorOptions = {},
   ) {
-    super(message, { cause: options.cause });
+    super(redactText(message), { cause: options.cause });
     this.extra = options.extra ?? {};
   }
 }

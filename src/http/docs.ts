@@ -6,7 +6,10 @@ export interface DocsOptions {
   /** Public path where the document's routes start: root path + mount path ("" at the very root). */
   publicPath: string;
   title: string;
-  /** The current document (rebuilt elsewhere when tools change). */
+  /**
+   * The current document (rebuilt elsewhere when tools change). It throws a ProxyError (503 with Retry-After)
+   * while the tools are not known yet; Swagger UI then shows that error until it is reloaded.
+   */
   document: () => OpenAPIObject;
   /** Guards both routes (the key with --strict-auth, else a pass-through). */
   auth: RequestHandler;

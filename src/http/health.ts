@@ -1,7 +1,11 @@
 import type { RequestHandler } from "express";
+import { redactText } from "../errors/index.js";
 import type { UpstreamConnection } from "../upstream/index.js";
 
-/** The `/health` body for one upstream (REFERENCE §1 shape; never headers, env or args). */
+/**
+ * The `/health` body for one upstream (REFERENCE §1 shape; never headers, env or args). Its messages quote errors:
+ * URLs in them are redacted (ProxyErrors are already; a reason given as plain text may not be).
+ */
 export async function healthOf(
   connection: UpstreamConnection,
   timeoutMs: number,
@@ -13,9 +17,10 @@ export async function healthOf(
     body: {
       status: report.healthy ? "healthy" : "unhealthy",
       connection_name: connection.label,
-      message: report.message,
+      message: redactText(report.message),
       details: {
         ...report.snapshot,
+        last_error: report.snapshot.last_error === null ? null : redactText(report.snapshot.last_error),
         check_type: "on_demand",
         server: info ? { name: info.name, version: info.version } : null,
         tools: connection.tools.length,

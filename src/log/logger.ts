@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { redactText } from "../errors/redact.js";
 
 export type { Logger } from "pino";
 
@@ -28,10 +29,28 @@ const PINO_LEVEL: Record<LogLevelName, pino.LevelWithSilent> = {
   silent: "silent",
 };
 
+/** Nested values walked for URLs to redact, past which they are left as they are (logged errors are shallow). */
+const REDACT_DEPTH = 6;
+
+/** Strings anywhere in a (serialized) value with their URLs redacted (see src/errors/redact.ts). */
+function redactDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactText(value);
+  if (depth >= REDACT_DEPTH || typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, depth + 1)]));
+}
+
+/** Errors as pino serializes them (type, message, stack, causes), with URLs redacted in every string. */
+function redactedError(value: unknown): unknown {
+  return redactDeep(value instanceof Error ? pino.stdSerializers.err(value) : value);
+}
+
 /**
  * Structured JSON logs on stderr (stdout stays free for whoever runs us).
  * Header values, env values and API keys are never passed to the logger; the
  * redaction list is a second line of defence should one slip into an object.
+ * Messages quote URLs (fetch's and the SDK's errors do): every message, every top-level string field and every
+ * logged error has its URLs' credentials and query values redacted.
  */
 export function createLogger(level: LogLevelName = "info"): Logger {
   return pino(
@@ -39,7 +58,22 @@ export function createLogger(level: LogLevelName = "info"): Logger {
       level: PINO_LEVEL[level],
       base: { name: "mcpo" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => {
+          for (const [key, value] of Object.entries(object)) {
+            if (typeof value === "string") object[key] = redactText(value);
+          }
+          return object;
+        },
+      },
+      serializers: { err: redactedError, error: redactedError, reason: redactedError, cause: redactedError },
+      hooks: {
+        logMethod(args, method) {
+          const redacted = args.map((arg) => (typeof arg === "string" ? redactText(arg) : arg)) as typeof args;
+          return method.apply(this, redacted);
+        },
+      },
       redact: {
         paths: ["headers", "*.headers", "env", "*.env", "apiKey", "*.apiKey", "authorization", "*.authorization"],
         censor: "[redacted]",
