@@ -52,7 +52,11 @@ function redactedError(value: unknown): unknown {
  * Messages quote URLs (fetch's and the SDK's errors do): every message, every top-level string field and every
  * logged error has its URLs' credentials and query values redacted.
  */
-export function createLogger(level: LogLevelName = "info"): Logger {
+export function createLogger(
+  level: LogLevelName = "info",
+  /** Where lines go: stderr, unless a test reads them. */
+  destination: pino.DestinationStream = pino.destination({ dest: 2, sync: false }),
+): Logger {
   return pino(
     {
       level: PINO_LEVEL[level],
@@ -79,7 +83,7 @@ export function createLogger(level: LogLevelName = "info"): Logger {
         censor: "[redacted]",
       },
     },
-    pino.destination({ dest: 2, sync: false }),
+    destination,
   );
 }
 
