@@ -64,11 +64,15 @@ export function createLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),
+        // A copy only when a field changes: the caller's object is theirs.
         log: (object) => {
+          let redacted: Record<string, unknown> | undefined;
           for (const [key, value] of Object.entries(object)) {
-            if (typeof value === "string") object[key] = redactText(value);
+            if (typeof value !== "string") continue;
+            const clean = redactText(value);
+            if (clean !== value) (redacted ??= { ...object })[key] = clean;
           }
-          return object;
+          return redacted ?? object;
         },
       },
       serializers: { err: redactedError, error: redactedError, reason: redactedError, cause: redactedError },
