@@ -129,7 +129,10 @@ describe("a hostile stdio server", () => {
     const flood = proxy.post("/flood", { kind: "garbage", ms: 1500 });
     assert.equal((await proxy.post("/echo", { during: "garbage" })).status, 200);
     assert.equal((await flood).status, 200);
-    const report = await proxy.waitForLog("the count", (line) => line.msg === "lines on stdout that are not JSON-RPC were skipped");
+    const report = await proxy.waitForLog(
+      "the count",
+      (line) => line.msg === "lines on stdout that are not JSON-RPC were skipped",
+    );
     assert.equal(report.level, "warn");
     assert.equal(report.first, "this is not JSON-RPC at all");
     assert.ok(Number(report.lines) > 1000);
@@ -143,7 +146,10 @@ describe("a hostile stdio server", () => {
     const flood = proxy.post("/flood", { kind: "notifications", ms: 1500 });
     assert.equal((await proxy.post("/echo", { during: "notifications" })).status, 200);
     assert.equal((await flood).status, 200);
-    const report = await proxy.waitForLog("the count", (line) => line.msg === "notification flood: notifications dropped");
+    const report = await proxy.waitForLog(
+      "the count",
+      (line) => line.msg === "notification flood: notifications dropped",
+    );
     assert.equal(report.level, "warn");
     assert.equal(report.limit_per_second, 1000);
     assert.ok(Number(report.dropped) > 1000);

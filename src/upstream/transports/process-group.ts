@@ -40,7 +40,7 @@ export function endGroup(group: number, stdin: Writable | undefined, times: Stop
 }
 
 async function goneWithin(group: number, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; groupAlive(group); ) {
+  for (const deadline = Date.now() + ms; groupAlive(group);) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -77,7 +77,10 @@ export class ProcessGroupStdioTransport implements Transport {
       overflow: "drop",
       onLine: (line) => this.#receive(line),
       onOverflow: (limit) =>
-        options.log?.warn({ stream: "stdout", limit }, `the server is writing a line over ${formatSize(limit)}; dropping it`),
+        options.log?.warn(
+          { stream: "stdout", limit },
+          `the server is writing a line over ${formatSize(limit)}; dropping it`,
+        ),
       onDropped: (line) => this.#dropped(line, maxMessageBytes),
     });
     this.#stopTimes = { stdinGraceMs: options.stdinGraceMs ?? 1000, killGraceMs: options.killGraceMs ?? 2000 };

@@ -33,7 +33,12 @@ describe("ProcessGroupStdioTransport against a real server", () => {
   it("never throws from send(): a message that cannot be encoded gives a rejected promise", async () => {
     let sent: Promise<void> | undefined;
     assert.doesNotThrow(() => {
-      sent = transport.send({ jsonrpc: "2.0", id: 999, method: "tools/call", params: { arguments: { deep: deeplyNested() } } });
+      sent = transport.send({
+        jsonrpc: "2.0",
+        id: 999,
+        method: "tools/call",
+        params: { arguments: { deep: deeplyNested() } },
+      });
     });
     await assert.rejects(sent!, UnencodableMessageError);
   });
@@ -48,9 +53,16 @@ describe("ProcessGroupStdioTransport against a real server", () => {
       );
     assert.ok(Date.now() - started < 5000, "not after the tool timeout");
     assert.ok(error instanceof UnencodableMessageError, String(error));
-    const proxyError = classifyError(error, { upstream: 'upstream "hostile"', operation: 'tool "echo"', retryAfterSeconds: 1 });
+    const proxyError = classifyError(error, {
+      upstream: 'upstream "hostile"',
+      operation: 'tool "echo"',
+      retryAfterSeconds: 1,
+    });
     assert.equal(proxyError.httpStatus, 400);
-    assert.match(proxyError.message, /^tool "echo" was not sent to upstream "hostile": the request cannot be encoded as JSON \(Maximum call stack size exceeded\)$/);
+    assert.match(
+      proxyError.message,
+      /^tool "echo" was not sent to upstream "hostile": the request cannot be encoded as JSON \(Maximum call stack size exceeded\)$/,
+    );
     // The SDK dropped the call's progress handler at once (a synchronous throw left it behind for good).
     assert.equal((client as unknown as { _progressHandlers: Map<number, unknown> })._progressHandlers.size, 0);
     const echo = await client.callTool({ name: "echo", arguments: { after: "deep" } });
