@@ -70,8 +70,11 @@ function installShutdown(proxy: ProxyHandle, logger: Logger): void {
         logger.flush(() => process.exit(0));
       });
   };
+  // SIGHUP (the terminal closed) stops the proxy like SIGTERM: its default would end this process without the exit
+  // hook, leaving every stdio server's process group running (they are detached, so the hangup never reaches them).
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
 }
 
 main().catch((error: unknown) => {

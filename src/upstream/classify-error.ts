@@ -7,6 +7,7 @@ import {
   SseError,
 } from "@modelcontextprotocol/client";
 import {
+  BadRequestError,
   InputRequiredError,
   InvalidArgumentsError,
   ProxyError,
@@ -16,6 +17,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
+import { isDroppedReply, UnencodableMessageError, UpstreamBusyError } from "./transports/errors.js";
 
 export interface ErrorContext {
   /** Who failed, for the message: e.g. `upstream "stdio-npx"`. */
@@ -62,6 +64,8 @@ const INCOMPATIBLE_CODES = new Set<number>([
  */
 export function classifyError(error: unknown, context: ErrorContext): ProxyError {
   if (error instanceof ProxyError) return error;
+  const local = fromStdioTransport(error, context);
+  if (local) return local;
   if (error instanceof ProtocolError) return fromUpstreamError(error, context);
   if (error instanceof SdkHttpError) {
     // A 2026-07-28 server refuses a 2025 request with HTTP 400 and a JSON-RPC version error in the body.
@@ -82,6 +86,27 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
     );
   }
   return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${message}`, 502, { cause: error });
+}
+
+/** What the stdio transport refused to send, or a reply it had to drop (see transports/errors.ts). */
+function fromStdioTransport(error: unknown, context: ErrorContext): ProxyError | undefined {
+  const { upstream, operation } = context;
+  if (error instanceof UpstreamBusyError) {
+    // Nothing was sent: the caller may try again. (Not a lost connection: the server is slow, not gone.)
+    return new UpstreamUnavailableError(`${upstream} is busy (${error.message}); try again shortly`, 1, {
+      cause: error,
+      extra: { reason: "busy" },
+    });
+  }
+  if (error instanceof UnencodableMessageError) {
+    return new BadRequestError(`${operation} was not sent to ${upstream}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof ProtocolError && isDroppedReply(error.data)) {
+    return new UpstreamProtocolError(`${upstream} answered ${operation}, but ${error.message}`, 502, {
+      cause: error,
+    });
+  }
+  return undefined;
 }
 
 /** The upstream answered with a JSON-RPC error of its own. */

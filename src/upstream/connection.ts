@@ -196,6 +196,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         prior,
         inputs: this.#inputs,
         onStderrLine: this.#onStderrLine,
+        log: this.#log,
         lifetime: this.#lifetime.signal,
         onClose: (client, transport) => this.#onClosed(client, transport),
         onError: (client, transport, error) => this.#onTransportError(client, transport, error),

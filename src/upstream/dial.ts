@@ -9,6 +9,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
+import type { Logger } from "../log/logger.js";
 import type { InputBroker } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools } from "./list-tools.js";
@@ -20,6 +21,8 @@ export interface DialOptions {
   baseEnv: Readonly<Record<string, string>>;
   clientInfo: { name: string; version: string };
   onStderrLine: (line: string) => void;
+  /** The server's logger (the stdio transport reports dropped lines there). */
+  log?: Logger;
   /** Ends the attempt early when the connection is closed for good. */
   lifetime: AbortSignal;
   /** Wired before connecting, so no close or error is missed. */
@@ -128,6 +131,7 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
   const transport = createTransport(options.server.transport, {
     baseEnv: options.baseEnv,
     onStderrLine: options.onStderrLine,
+    ...(options.log ? { log: options.log } : {}),
   });
   const client = new Client(options.clientInfo, {
     // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.

@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.js";
 import { formatSeconds, isLostSession } from "./classify-error.js";
 import type { CallInputs, InputBroker, UnsatisfiedInput } from "./elicitation.js";
 import type { SilenceWatch } from "./silence-watch.js";
+import { UpstreamBusyError } from "./transports/errors.js";
 
 export interface CallOptions {
   /**
@@ -136,7 +137,10 @@ export async function callTool(
             ? inputRequired(context, operation, inputs.unsatisfied, error)
             : context.classify(error, operation, timeoutMs);
         context.failed(proxyError.message);
-        if (proxyError instanceof UpstreamUnavailableError) context.lose(session.client, proxyError.message);
+        // A busy server (its input full) is slow, not gone: only the call is refused.
+        if (proxyError instanceof UpstreamUnavailableError && !(error instanceof UpstreamBusyError)) {
+          context.lose(session.client, proxyError.message);
+        }
         throw proxyError;
       } finally {
         done?.();

@@ -1,5 +1,6 @@
 import type { Transport } from "@modelcontextprotocol/client";
 import type { TransportConfig } from "../../config/schema.js";
+import type { Logger } from "../../log/logger.js";
 import { createSseTransport, createStreamableHttpTransport } from "./remote.js";
 import { ProcessGroupStdioTransport } from "./stdio.js";
 
@@ -7,6 +8,8 @@ export interface TransportContext {
   /** Environment a stdio server inherits before its own values. */
   baseEnv: Readonly<Record<string, string>>;
   onStderrLine: (line: string) => void;
+  /** The server's logger: a stdio transport reports what it drops there. */
+  log?: Logger;
 }
 
 /** Picks and builds the SDK transport for one upstream. */
@@ -19,6 +22,7 @@ export function createTransport(config: TransportConfig, context: TransportConte
         env: { ...context.baseEnv, ...config.env },
         ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
         onStderrLine: context.onStderrLine,
+        ...(context.log ? { log: context.log } : {}),
       });
     case "sse":
       return createSseTransport(config);
