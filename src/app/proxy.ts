@@ -79,7 +79,10 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       httpServer.close();
       await drain(Date.now() + config.shutdownGraceMs);
       if (connections.inFlight > 0) {
-        logger.warn({ in_flight: connections.inFlight }, "shutdown grace period over; answering 503 to calls in flight");
+        logger.warn(
+          { in_flight: connections.inFlight },
+          "shutdown grace period over; answering 503 to calls in flight",
+        );
         connections.answerAll(shuttingDown);
         await drain(Date.now() + ANSWER_FLUSH_MS); // the 503s go out before the sockets are closed
       }
@@ -113,7 +116,12 @@ function createServer(config: AppConfig, app: RequestListener): Server {
   };
   if (sslCertfile && sslKeyfile) {
     return createHttpsServer(
-      { ...options, cert: readFileSync(sslCertfile), key: readFileSync(sslKeyfile), handshakeTimeout: headersTimeoutMs },
+      {
+        ...options,
+        cert: readFileSync(sslCertfile),
+        key: readFileSync(sslKeyfile),
+        handshakeTimeout: headersTimeoutMs,
+      },
       app,
     );
   }

@@ -30,7 +30,6 @@ export interface HttpAppOptions {
   logger: Logger;
 }
 
-
 /**
  * The HTTP surface: every request goes through the pipeline (host, root path,
  * CORS, methods, auth: pipeline.ts), then tool calls are served on plain

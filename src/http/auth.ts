@@ -34,7 +34,11 @@ export interface AuthTarget {
  * --api-key); any other route needs it only with --strict-auth (the proxy's own routes, and those of no server,
  * need --api-key). Returns the error to answer with, or undefined when allowed.
  */
-export type Authorize = (req: IncomingMessage, target: AuthTarget | undefined, toolCall: boolean) => ProxyError | undefined;
+export type Authorize = (
+  req: IncomingMessage,
+  target: AuthTarget | undefined,
+  toolCall: boolean,
+) => ProxyError | undefined;
 
 export function createAuthorize(http: Pick<HttpConfig, "apiKey" | "strictAuth">): Authorize {
   const global = bearerCheck(http.apiKey);

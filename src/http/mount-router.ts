@@ -17,7 +17,12 @@ export function createMountRouter(options: MountRouterOptions): Router {
   const router = express.Router({ strict: false });
 
   // Tool calls (POST /{tool}) never get here, and auth is decided before: see pipeline.ts.
-  addSpecAndDocs(router, { publicPath, title: server.title(), document: () => server.document(), auth: checkedInPipeline });
+  addSpecAndDocs(router, {
+    publicPath,
+    title: server.title(),
+    document: () => server.document(),
+    auth: checkedInPipeline,
+  });
   router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs));
   // The served tools as the upstream defined them: their schemas untouched ($schema, $defs, $anchor, x-mcp-header),
   // where the OpenAPI document must adapt them for OpenAPI tools.
