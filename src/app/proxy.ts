@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { DEFAULTS } from "../config/defaults.js";
 import type { AppConfig } from "../config/schema.js";
+import { ProxyBusyError } from "../errors/index.js";
 import { createHttpApp } from "../http/app.js";
+import { limitConnections, type Connections } from "../http/connections.js";
 import type { Logger } from "../log/logger.js";
 import { watchConfigFile } from "./hot-reload.js";
 import { ProxyRuntime } from "./runtime.js";
@@ -13,14 +15,19 @@ export interface ProxyHandle {
   /** Where the proxy listens, e.g. "http://127.0.0.1:8000". */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, lets in-flight calls finish (bounded), closes every upstream. */
+  /**
+   * Stops accepting, lets in-flight calls finish (bounded by the grace period; later requests, and calls still
+   * running at its end, get 503 `shutting_down`), closes every upstream.
+   */
   close(): Promise<void>;
 }
 
 /** Wires config → servers (upstream + catalog + documents) → express, listens, and owns shutdown. */
 export async function startProxy(config: AppConfig, logger: Logger): Promise<ProxyHandle> {
-  // The root routes read the runtime, created just below from the app's mount table.
-  const { app, mounts, toolCalls } = createHttpApp({
+  // The root routes read the runtime, and admission the connections, both created just below.
+  let stopping = false;
+  const shuttingDown = new ProxyBusyError("shutting_down", "The proxy is shutting down", SHUTDOWN_RETRY_AFTER);
+  const { listener, mounts } = createHttpApp({
     http: config.http,
     mode: config.mode,
     pathPrefix: config.pathPrefix,
@@ -28,16 +35,15 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     rootTitle: config.doc.title ?? DEFAULTS.title,
     disabledServers: () => runtime.disabled(),
     healthTimeoutMs: config.healthCheckTimeoutMs,
+    refusal: (req) => (stopping ? shuttingDown : connections.refusal(req)),
     logger,
   });
   const runtime = new ProxyRuntime(config, logger, mounts);
-  const httpServer = createServer(config, (req, res) => {
-    if (!toolCalls(req, res)) app(req, res);
-  });
-  let inFlight = 0;
-  httpServer.on("request", (_req, res) => {
-    inFlight++;
-    res.once("close", () => inFlight--);
+  const httpServer = createServer(config, listener);
+  const connections: Connections = limitConnections(httpServer, {
+    maxConnections: config.http.maxConnections,
+    tls: config.http.sslCertfile !== undefined,
+    logger,
   });
 
   // Listen first: the port answers (503 for servers still connecting) however many servers there are to start.
@@ -69,25 +75,58 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       watcher?.close();
+      stopping = true;
       httpServer.close();
-      const deadline = Date.now() + config.shutdownGraceMs;
-      while (inFlight > 0 && Date.now() < deadline) {
-        httpServer.closeIdleConnections();
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await drain(Date.now() + config.shutdownGraceMs);
+      if (connections.inFlight > 0) {
+        logger.warn(
+          { in_flight: connections.inFlight },
+          "shutdown grace period over; answering 503 to calls in flight",
+        );
+        connections.answerAll(shuttingDown);
+        await drain(Date.now() + ANSWER_FLUSH_MS); // the 503s go out before the sockets are closed
       }
-      if (inFlight > 0)
-        logger.warn({ in_flight: inFlight }, "shutdown grace period over; dropping calls still in flight");
       httpServer.closeAllConnections();
       await runtime.close();
     })());
 
   return { url, port, close };
+
+  /** Waits until no request is in flight, or `deadline`; idle kept-alive connections are closed meanwhile. */
+  async function drain(deadline: number): Promise<void> {
+    while (connections.inFlight > 0 && Date.now() < deadline) {
+      httpServer.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
+/** Seconds a caller refused during shutdown should wait (a restart, usually). */
+const SHUTDOWN_RETRY_AFTER = 5;
+/** Bound on writing the 503s to calls that outlived the grace period. */
+const ANSWER_FLUSH_MS = 1000;
+
 function createServer(config: AppConfig, app: RequestListener): Server {
-  const { sslCertfile, sslKeyfile } = config.http;
+  const { sslCertfile, sslKeyfile, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
+  // Shorter than Node's (60 s for headers, checked every 30 s): silent connections go within seconds.
+  const options: ServerOptions = {
+    headersTimeout: headersTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(headersTimeoutMs, CHECK_INTERVAL_MS),
+  };
   if (sslCertfile && sslKeyfile) {
-    return createHttpsServer({ cert: readFileSync(sslCertfile), key: readFileSync(sslKeyfile) }, app);
+    return createHttpsServer(
+      {
+        ...options,
+        cert: readFileSync(sslCertfile),
+        key: readFileSync(sslKeyfile),
+        handshakeTimeout: headersTimeoutMs,
+      },
+      app,
+    );
   }
-  return createHttpServer(app);
+  return createHttpServer(options, app);
 }
+
+/** How often Node checks connections against the headers timeout. */
+const CHECK_INTERVAL_MS = 1000;

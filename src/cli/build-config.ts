@@ -58,6 +58,8 @@ const cliSchema = z.object({
   apiKey: z.string().min(1, "must not be empty").optional(),
   strictAuth: z.boolean().default(false),
   corsAllowOrigins: z.array(z.string()),
+  allowedHosts: z.array(z.string()),
+  maxConnections: z.coerce.number().int().min(1).default(DEFAULTS.maxConnections),
   name: z.string().optional(),
   description: z.string().optional(),
   version: z.string().optional(),
@@ -86,6 +88,8 @@ const FLAG_NAMES: Record<string, string> = {
   maxBodySize: "--max-body-size",
   pathPrefix: "--path-prefix",
   corsAllowOrigins: "--cors-allow-origins",
+  allowedHosts: "--allowed-hosts",
+  maxConnections: "--max-connections",
   retry_attempts: "--retry-attempts",
   retry_delay: "--retry-delay",
   max_retry_delay: "--max-retry-delay",
@@ -107,10 +111,8 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
     ...options,
     apiKey: readApiKey(options),
     serverType: options.serverType ?? options.type ?? DEFAULTS.serverType,
-    corsAllowOrigins: options.corsAllowOrigins
-      .flatMap((o) => o.split(","))
-      .map((o) => o.trim())
-      .filter(Boolean),
+    corsAllowOrigins: listOf(options.corsAllowOrigins),
+    allowedHosts: listOf(options.allowedHosts ?? []),
     connection: {
       retry_attempts: options.retryAttempts,
       retry_delay: options.retryDelay,
@@ -189,6 +191,10 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
         ...(cli.sslCertfile === undefined ? {} : { sslCertfile: cli.sslCertfile }),
         ...(cli.sslKeyfile === undefined ? {} : { sslKeyfile: cli.sslKeyfile }),
         maxBodyBytes: cli.maxBodySize,
+        ...(cli.allowedHosts.length > 0 ? { allowedHosts: cli.allowedHosts } : {}),
+        maxConnections: cli.maxConnections,
+        headersTimeoutMs: DEFAULTS.headersTimeout * 1000,
+        keepAliveTimeoutMs: DEFAULTS.keepAliveTimeout * 1000,
       },
       doc: {
         ...(cli.name === undefined ? {} : { title: cli.name }),
@@ -272,6 +278,14 @@ function readServerEnv(options: CliOptions): Record<string, string> {
     env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return env;
+}
+
+/** A repeatable, comma-separable flag's values. */
+function listOf(values: readonly string[]): string[] {
+  return values
+    .flatMap((value) => value.split(","))
+    .map((value) => value.trim())
+    .filter(Boolean);
 }
 
 function stringEntries(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -13,6 +13,8 @@ export interface CliOptions {
   apiKeyFile?: string;
   strictAuth?: boolean;
   corsAllowOrigins: string[];
+  allowedHosts?: string[];
+  maxConnections?: string;
   name?: string;
   description?: string;
   version?: string;
@@ -76,6 +78,18 @@ export function createProgram(): Command {
       new Option("--cors-allow-origins <origin>", "allowed CORS origin; repeat or comma-separate for several")
         .argParser(collect)
         .default([], "*"),
+    )
+    .addOption(
+      new Option(
+        "--allowed-hosts <host>",
+        "Host header names served (any port), against DNS rebinding; repeat or comma-separate, * for any",
+      )
+        .argParser(collect)
+        .default([], `${DEFAULTS.loopbackHosts.join(",")} when --host is loopback, else *`),
+    )
+    .option(
+      "--max-connections <n>",
+      `open client connections at most; the longest-idle one makes room (default: ${DEFAULTS.maxConnections})`,
     )
     .option("-n, --name <title>", "title of the API document (default: the upstream's name)")
     .option("-d, --description <text>", "description of the API document")

@@ -14,6 +14,14 @@ export const DEFAULTS = {
   /** Where servers of a config file are mounted: `/{name}/...`. */
   pathPrefix: "/",
   logLevel: "info",
+  /** Host names served when listening on loopback and --allowed-hosts is not given (DNS-rebinding guard). */
+  loopbackHosts: ["localhost", "127.0.0.1", "[::1]"],
+  /** Open client connections at most; past it the longest-idle one is closed for a new one (503 if none is idle). */
+  maxConnections: 1024,
+  /** Bound on a request's headers, from the connection's start: a silent new connection is closed after it. */
+  headersTimeout: 10,
+  /** How long a kept-alive connection may wait for its next request. */
+  keepAliveTimeout: 5,
   /** Largest accepted request body: 4 MiB. */
   maxBodySize: 4 * 1024 * 1024,
   connection: {

@@ -196,6 +196,12 @@ export interface HttpConfig {
   readonly sslCertfile?: string;
   readonly sslKeyfile?: string;
   readonly maxBodyBytes: number;
+  /** Host names served (any port); undefined: the loopback names on loopback, else any (see host-check.ts). */
+  readonly allowedHosts?: readonly string[];
+  /** Cap on open client connections (see DEFAULTS.maxConnections). */
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
 }
 
 export interface DocInfo {

@@ -36,6 +36,37 @@ export class NotFoundError extends ProxyError {
   }
 }
 
+/** The route exists but not for this method (e.g. GET on a tool route); `allow` is sent as the `Allow` header. */
+export class MethodNotAllowedError extends ProxyError {
+  override readonly name = "MethodNotAllowedError";
+  constructor(
+    method: string,
+    path: string,
+    readonly allow: string,
+  ) {
+    super("method_not_allowed", 405, `${method} is not allowed on ${path}: use ${allow}`);
+  }
+}
+
+/**
+ * A browser page from an origin outside `--cors-allow-origins` tried to call a tool: refused before the call, since
+ * a cross-site POST may run without a preflight (CORS only hides the answer from the page).
+ */
+export class OriginNotAllowedError extends ProxyError {
+  override readonly name = "OriginNotAllowedError";
+  constructor() {
+    super("origin_not_allowed", 403, "Tool calls from this Origin are not allowed (see --cors-allow-origins)");
+  }
+}
+
+/** The Host header names no host we serve (DNS-rebinding guard, see --allowed-hosts). */
+export class HostNotAllowedError extends ProxyError {
+  override readonly name = "HostNotAllowedError";
+  constructor() {
+    super("host_not_allowed", 421, "The Host header names a host this proxy does not serve (see --allowed-hosts)");
+  }
+}
+
 /** The tool does not exist upstream (any longer), or the upstream has no such method. */
 export class UnknownToolError extends ProxyError {
   override readonly name = "UnknownToolError";
@@ -89,6 +120,22 @@ export class UpstreamUnavailableError extends ProxyError {
     options?: ProxyErrorOptions,
   ) {
     super("upstream_unavailable", 503, message, options);
+  }
+}
+
+/**
+ * The proxy itself cannot take the request now: it is shutting down, or every connection slot is busy
+ * (`--max-connections`). With `Retry-After`, and the connection is closed after the answer.
+ */
+export class ProxyBusyError extends ProxyError {
+  override readonly name = "ProxyBusyError";
+  constructor(
+    code: "shutting_down" | "too_many_connections",
+    message: string,
+    /** Seconds a caller should wait before trying again (sent as `Retry-After`). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, 503, message);
   }
 }
 

@@ -1,17 +1,16 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import cors from "cors";
-import express, { type Express, type RequestHandler } from "express";
+import type { IncomingMessage, RequestListener } from "node:http";
+import express from "express";
 import type { HttpConfig } from "../config/schema.js";
+import type { ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import type { OpenAPIObject } from "../openapi/index.js";
-import { createAuth } from "./auth.js";
 import { addSpecAndDocs } from "./docs.js";
 import { createErrorHandler, notFound } from "./error-handler.js";
 import { createAggregateHealthHandler } from "./health.js";
 import { createMountRouter } from "./mount-router.js";
 import { MountTable } from "./mount-table.js";
-import { createToolCallListener } from "./tool-handler.js";
-import { withoutRootPath } from "./root-path.js";
+import { createPipeline } from "./pipeline.js";
+import { createToolCaller } from "./tool-handler.js";
 
 export interface HttpAppOptions {
   http: HttpConfig;
@@ -25,44 +24,33 @@ export interface HttpAppOptions {
   /** Multi mode: names of servers the config disables. */
   disabledServers: () => readonly string[];
   healthTimeoutMs: number;
+  /** Why no request can be served now (shutting down, over the connection cap); checked first on every request. */
+  refusal: (req: IncomingMessage) => ProxyError | undefined;
   logger: Logger;
 }
 
-const allow: RequestHandler = function allowAll(_req, _res, next) {
-  next();
-};
-
 /**
- * The HTTP surface. Tool calls are served on plain node:http by `toolCalls`;
- * everything else (spec, docs, health, indexes, errors) by the express app.
- * Servers are mounted into the returned table at run time (and unmounted on
- * hot reload); a dispatcher hands each request to its server's router.
+ * The HTTP surface: every request goes through the pipeline (host, root path,
+ * CORS, methods, auth: pipeline.ts), then tool calls are served on plain
+ * node:http and everything else (spec, docs, health, indexes, errors) by the
+ * express app. Servers are mounted into the returned table at run time (and
+ * unmounted on hot reload); a dispatcher hands each request to its server's
+ * router.
  */
 export function createHttpApp(options: HttpAppOptions): {
-  app: Express;
+  /** The request listener of the HTTP server. */
+  listener: RequestListener;
   mounts: MountTable;
-  /** Serves tool calls ahead of express; false for any other request (give it to `app`). */
-  toolCalls: (req: IncomingMessage, res: ServerResponse) => boolean;
 } {
   const { http, logger } = options;
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
 
-  if (http.rootPath) {
-    app.use(function rootPathPrefix(req, _res, next) {
-      req.url = withoutRootPath(req.url, http.rootPath);
-      next();
-    });
-  }
-  app.use(cors({ origin: http.corsAllowOrigins.includes("*") ? "*" : [...http.corsAllowOrigins] }));
-
-  const rootDocsAuth = http.strictAuth ? createAuth(http.apiKey) : allow;
   const mounts = new MountTable(options.mode === "single" ? "" : options.pathPrefix, (server, mountPath) =>
     createMountRouter({
       server,
       publicPath: `${http.rootPath}${mountPath}`,
-      docsAuth: http.strictAuth ? createAuth(server.apiKey ?? http.apiKey) : allow,
       healthTimeoutMs: options.healthTimeoutMs,
     }),
   );
@@ -72,18 +60,16 @@ export function createHttpApp(options: HttpAppOptions): {
       publicPath: http.rootPath,
       title: options.rootTitle,
       document: options.rootDocument,
-      auth: rootDocsAuth,
     });
     app.get(
       "/health",
-      rootDocsAuth,
       createAggregateHealthHandler({
         servers: () => mounts.servers(),
         disabled: options.disabledServers,
         timeoutMs: options.healthTimeoutMs,
       }),
     );
-    app.get("/", rootDocsAuth, function index(_req, res) {
+    app.get("/", function index(_req, res) {
       res.json({
         name: options.rootTitle,
         docs: `${http.rootPath}/docs`,
@@ -121,5 +107,13 @@ export function createHttpApp(options: HttpAppOptions): {
 
   app.use(notFound());
   app.use(createErrorHandler(logger));
-  return { app, mounts, toolCalls: createToolCallListener({ http, mounts, logger }) };
+  const listener = createPipeline({
+    http,
+    mounts,
+    callTool: createToolCaller({ maxBodyBytes: http.maxBodyBytes, logger }),
+    app,
+    refusal: options.refusal,
+    logger,
+  });
+  return { listener, mounts };
 }

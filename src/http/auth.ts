@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { RequestHandler } from "express";
+import type { HttpConfig } from "../config/schema.js";
 import { ForbiddenError, UnauthorizedError, type ProxyError } from "../errors/index.js";
 
 /** Checks `Authorization: Bearer <key>`; returns the error to answer with, or undefined when allowed. */
@@ -23,11 +23,35 @@ export function bearerCheck(apiKey: string | undefined): BearerCheck {
   };
 }
 
-/** The same check as express middleware (docs, spec, health). */
-export function createAuth(apiKey: string | undefined): RequestHandler {
-  const check = bearerCheck(apiKey);
-  return function requireApiKey(req, _res, next) {
-    next(check(req));
+/** A server as auth sees it: its own key, if it has one. */
+export interface AuthTarget {
+  readonly apiKey: string | undefined;
+}
+
+/**
+ * Who may do what, decided in one place for every route: a tool call needs the key of its server (its own, else
+ * --api-key); any other route needs it only with --strict-auth (the proxy's own routes, and those of no server,
+ * need --api-key). Returns the error to answer with, or undefined when allowed.
+ */
+export type Authorize = (
+  req: IncomingMessage,
+  target: AuthTarget | undefined,
+  toolCall: boolean,
+) => ProxyError | undefined;
+
+export function createAuthorize(http: Pick<HttpConfig, "apiKey" | "strictAuth">): Authorize {
+  const global = bearerCheck(http.apiKey);
+  // One compiled check per server, made on its first request (servers come and go with hot reload).
+  const perServer = new WeakMap<AuthTarget, BearerCheck>();
+  const checkFor = (target: AuthTarget): BearerCheck => {
+    if (target.apiKey === undefined) return global;
+    let check = perServer.get(target);
+    if (!check) perServer.set(target, (check = bearerCheck(target.apiKey)));
+    return check;
+  };
+  return (req, target, toolCall) => {
+    if (!toolCall && !http.strictAuth) return undefined;
+    return (target ? checkFor(target) : global)(req);
   };
 }
 

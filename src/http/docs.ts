@@ -1,4 +1,4 @@
-import type { IRouter, RequestHandler } from "express";
+import type { IRouter } from "express";
 import swaggerUi from "swagger-ui-express";
 import type { OpenAPIObject } from "../openapi/index.js";
 
@@ -11,8 +11,6 @@ export interface DocsOptions {
    * while the tools are not known yet; Swagger UI then shows that error until it is reloaded.
    */
   document: () => OpenAPIObject;
-  /** Guards both routes (the key with --strict-auth, else a pass-through). */
-  auth: RequestHandler;
 }
 
 /**
@@ -20,23 +18,18 @@ export interface DocsOptions {
  * router alike. Swagger UI fetches the spec by URL, so it always shows the
  * current document; each mount gets its own serveFiles() handlers (the
  * shared `serve` + several setup() calls would show the last document
- * everywhere).
+ * everywhere). Auth is decided before, in the pipeline (pipeline.ts).
  */
 export function addSpecAndDocs(router: IRouter, options: DocsOptions): void {
-  const { publicPath, auth } = options;
+  const { publicPath } = options;
   const swaggerOptions = { swaggerOptions: { url: `${publicPath}/openapi.json` }, customSiteTitle: options.title };
-  router.get("/openapi.json", auth, function openapi(_req, res) {
+  router.get("/openapi.json", function openapi(_req, res) {
     res.json(options.document());
   });
   // Redirect ourselves so the root path survives (express.static would answer "/docs/" without it).
-  router.get("/docs", auth, function docsSlash(req, res, next) {
+  router.get("/docs", function docsSlash(req, res, next) {
     if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
     res.redirect(301, `${publicPath}/docs/`);
   });
-  router.use(
-    "/docs",
-    auth,
-    ...swaggerUi.serveFiles(undefined, swaggerOptions),
-    swaggerUi.setup(undefined, swaggerOptions),
-  );
+  router.use("/docs", ...swaggerUi.serveFiles(undefined, swaggerOptions), swaggerUi.setup(undefined, swaggerOptions));
 }

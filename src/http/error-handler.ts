@@ -4,8 +4,10 @@ import {
   BadRequestError,
   InternalError,
   InvalidArgumentsError,
+  MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  ProxyBusyError,
   ProxyError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
@@ -39,8 +41,10 @@ export function toProxyError(error: unknown): ProxyError {
 
 /**
  * The one place where errors become HTTP answers: the status comes from the
- * ProxyError, with Retry-After for 503 and WWW-Authenticate for 401. Used by
- * the express error handler and by the tool-call path alike.
+ * ProxyError, with Retry-After for 503, WWW-Authenticate for 401, Allow for
+ * 405, and `Connection: close` when the proxy itself is busy or stopping. Used
+ * by the express error handler and by the tool-call path alike. A response
+ * already answered (e.g. by shutdown, whose 503 beat the call) is left alone.
  */
 export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
   const proxyError = toProxyError(error);
@@ -49,12 +53,16 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
   if (proxyError.code === "internal") logger.error({ ...context, err: error }, proxyError.message);
   else if (status >= 500) logger.warn(context, proxyError.message);
   else logger.debug(context, proxyError.message);
+  if (res.writableEnded) return;
   if (res.headersSent || status === 499) {
     res.destroy();
     return;
   }
   const headers: Record<string, string> = {};
-  if (proxyError instanceof UpstreamUnavailableError) headers["Retry-After"] = String(proxyError.retryAfterSeconds);
+  if (proxyError instanceof UpstreamUnavailableError || proxyError instanceof ProxyBusyError)
+    headers["Retry-After"] = String(proxyError.retryAfterSeconds);
+  if (proxyError instanceof ProxyBusyError) headers.Connection = "close";
+  if (proxyError instanceof MethodNotAllowedError) headers.Allow = proxyError.allow;
   if (status === 401) headers["WWW-Authenticate"] = "Bearer";
   writeJson(res, status, errorBody(proxyError), headers);
 }

@@ -1,4 +1,4 @@
-import express, { type RequestHandler, type Router } from "express";
+import express, { type Router } from "express";
 import { addSpecAndDocs } from "./docs.js";
 import { createHealthHandler } from "./health.js";
 import type { MountedServer } from "./mount-table.js";
@@ -7,28 +7,30 @@ export interface MountRouterOptions {
   server: MountedServer;
   /** Public path of the mount: root path + mount path, e.g. "/mcpo/github" ("" at the root). */
   publicPath: string;
-  /** Guards docs, spec, health and index (auth with --strict-auth, else a pass-through). */
-  docsAuth: RequestHandler;
   healthTimeoutMs: number;
 }
 
 /** One server's GET routes: /openapi.json, /docs, /health, /tools and a small index at /. */
 export function createMountRouter(options: MountRouterOptions): Router {
-  const { server, publicPath, docsAuth } = options;
+  const { server, publicPath } = options;
   const router = express.Router({ strict: false });
 
-  // Tool calls (POST /{tool}) never get here: createToolCallListener serves them ahead of express.
-  addSpecAndDocs(router, { publicPath, title: server.title(), document: () => server.document(), auth: docsAuth });
-  router.get("/health", docsAuth, createHealthHandler(server.connection, options.healthTimeoutMs));
+  // Tool calls (POST /{tool}) never get here, and auth is decided before: see pipeline.ts.
+  addSpecAndDocs(router, {
+    publicPath,
+    title: server.title(),
+    document: () => server.document(),
+  });
+  router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs));
   // The served tools as the upstream defined them: their schemas untouched ($schema, $defs, $anchor, x-mcp-header),
   // where the OpenAPI document must adapt them for OpenAPI tools.
-  router.get("/tools", docsAuth, function toolDefinitions(_req, res) {
+  router.get("/tools", function toolDefinitions(_req, res) {
     const served = new Set(server.catalog?.routes.map((route) => route.toolName));
     res
       .set("Cache-Control", "no-store")
       .json({ tools: server.connection.tools.filter((tool) => served.has(tool.name)) });
   });
-  router.get("/", docsAuth, function index(_req, res) {
+  router.get("/", function index(_req, res) {
     res.json({
       name: server.title(),
       docs: `${publicPath}/docs`,

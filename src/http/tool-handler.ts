@@ -1,16 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import accepts from "accepts";
 import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
-import type { HttpConfig } from "../config/schema.js";
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import type { UpstreamConnection } from "../upstream/index.js";
-import { bearerCheck, type BearerCheck } from "./auth.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
-import { withoutRootPath } from "./root-path.js";
 import { writeJson } from "./write-json.js";
-import type { MountTable } from "./mount-table.js";
 import { errorText, resultBody } from "./result-body.js";
 
 /** A mounted upstream as the HTTP layer sees it. */
@@ -26,43 +22,21 @@ export interface ToolTarget {
 /** Header a caller may send to shorten (never extend) the tool timeout, in seconds. */
 export const TOOL_TIMEOUT_HEADER = "x-tool-timeout";
 
-export interface ToolCallOptions {
-  http: HttpConfig;
-  mounts: MountTable;
-  logger: Logger;
-}
+/** Serves one tool call that the pipeline (pipeline.ts) has let through: host, CORS, origin and key are checked. */
+export type ToolCaller = (req: IncomingMessage, res: ServerResponse, target: ToolTarget, toolName: string) => void;
 
 /**
  * POST /{tool} on plain node:http, ahead of express: this is the hot path,
  * and express's routing and request decoration cost more than the rest of a
- * call. Returns false for any request that is not a tool call (express takes
- * it). A tool call: CORS, bearer key, body (size-limited JSON), validation
- * against the tool's schema, the call (cancelled if the caller goes away),
- * and the answer: mcpo's shape by default, the whole MCP result to callers
- * that prefer RAW_RESULT_MEDIA_TYPE. Errors go to sendError, like express's.
+ * call. A tool call: body (size-limited JSON), validation against the tool's
+ * schema, the call (cancelled if the caller goes away), and the answer:
+ * mcpo's shape by default, the whole MCP result to callers that prefer
+ * RAW_RESULT_MEDIA_TYPE. Errors go to sendError, like express's.
  */
-export function createToolCallListener(
-  options: ToolCallOptions,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { http, mounts, logger } = options;
-  const allowOrigin = corsFor(http.corsAllowOrigins);
-  const checks = new WeakMap<ToolTarget, BearerCheck>();
-  const checkFor = (target: ToolTarget): BearerCheck => {
-    let check = checks.get(target);
-    if (!check) checks.set(target, (check = bearerCheck(target.apiKey ?? http.apiKey)));
-    return check;
-  };
-  return (req, res) => {
-    if (req.method !== "POST") return false;
-    const hit = mounts.resolve(withoutRootPath(req.url ?? "/", http.rootPath));
-    if (!hit) return false;
-    const toolName = toolNameOf(hit.subUrl);
-    if (toolName === undefined) return false;
-    allowOrigin(req, res);
-    callTool(req, res, hit.server, toolName, checkFor(hit.server), http.maxBodyBytes).catch((error: unknown) =>
-      sendError(req, res, error, logger),
-    );
-    return true;
+export function createToolCaller(options: { maxBodyBytes: number; logger: Logger }): ToolCaller {
+  const { maxBodyBytes, logger } = options;
+  return (req, res, target, toolName) => {
+    callTool(req, res, target, toolName, maxBodyBytes).catch((error: unknown) => sendError(req, res, error, logger));
   };
 }
 
@@ -71,7 +45,6 @@ async function callTool(
   res: ServerResponse,
   target: ToolTarget,
   toolName: string,
-  check: BearerCheck,
   maxBodyBytes: number,
 ): Promise<void> {
   // Watched from the start: a caller gone while its body is still arriving cancels the call too.
@@ -79,8 +52,6 @@ async function callTool(
   res.once("close", () => {
     if (!res.writableFinished) caller.abort();
   });
-  const denied = check(req);
-  if (denied) throw denied;
   const route = target.catalog?.byName.get(toolName);
   if (!route) {
     target.connection.assertReady(`tool "${toolName}"`);
@@ -95,6 +66,7 @@ async function callTool(
     controller: caller,
     ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
   });
+  if (res.writableEnded) return; // answered meanwhile: shutdown's 503 when the grace period ran out
   // Negotiate only when the caller names the raw media type at all: parsing Accept costs on every call.
   if (
     req.headers.accept?.includes(RAW_RESULT_MEDIA_TYPE) &&
@@ -109,7 +81,7 @@ async function callTool(
 }
 
 /** "/echo", "/echo/", "/echo?x" → "echo"; undefined when the path names no single tool. */
-function toolNameOf(subUrl: string): string | undefined {
+export function toolNameOf(subUrl: string): string | undefined {
   const query = subUrl.indexOf("?");
   let path = query === -1 ? subUrl : subUrl.slice(0, query);
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
@@ -129,21 +101,6 @@ function sendJson(res: ServerResponse, body: unknown, type: string): void {
     "Content-Type": `${type}; charset=utf-8`,
     Vary: vary ? `${String(vary)}, Accept` : "Accept",
   });
-}
-
-/**
- * CORS on tool answers, as the `cors` middleware gives the express routes
- * (preflight OPTIONS requests go to express): `*`, or the request's origin
- * when it is in the allowed list.
- */
-function corsFor(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => void {
-  if (origins.includes("*")) return (_req, res) => res.setHeader("Access-Control-Allow-Origin", "*");
-  const allowed = new Set(origins);
-  return (req, res) => {
-    res.setHeader("Vary", "Origin");
-    const origin = req.headers.origin;
-    if (origin !== undefined && allowed.has(origin)) res.setHeader("Access-Control-Allow-Origin", origin);
-  };
 }
 
 function requestedTimeoutMs(header: string | string[] | undefined): number | undefined {

@@ -69,6 +69,9 @@ describe("buildConfig", () => {
       corsAllowOrigins: ["*"],
       rootPath: "",
       maxBodyBytes: 4 * 1024 * 1024,
+      maxConnections: 1024,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5000,
     });
     throwsUsage(() => build({}, []), "missing the server command");
   });

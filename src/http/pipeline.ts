@@ -1,0 +1,90 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { HttpConfig } from "../config/schema.js";
+import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
+import type { Logger } from "../log/logger.js";
+import { createAuthorize } from "./auth.js";
+import { createCors, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
+import { sendError } from "./error-handler.js";
+import { createHostCheck } from "./host-check.js";
+import type { MountTable } from "./mount-table.js";
+import { withoutRootPath } from "./root-path.js";
+import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
+
+export interface PipelineOptions {
+  http: HttpConfig;
+  mounts: MountTable;
+  /** Serves a tool call the pipeline let through (tool-handler.ts). */
+  callTool: ToolCaller;
+  /** Everything that is not a tool call: the express app. */
+  app: RequestListener;
+  /** Why no request can be served now (shutting down, over the connection cap), checked first; else undefined. */
+  refusal: (req: IncomingMessage) => ProxyError | undefined;
+  logger: Logger;
+}
+
+/** GET routes of a mount (mount-router.ts) whose names a tool may share: GET goes to the route, POST to the tool. */
+const MOUNT_GET_ROUTES = new Set(["openapi.json", "docs", "health", "tools"]);
+
+/**
+ * The front of every request, in order: admission (shutdown, connection cap), the Host check, the root path,
+ * CORS (a preflight is answered here), then either a tool call (origin, key, then tool-handler.ts on plain
+ * node:http) or express (key with --strict-auth, then its routes). Each concern exists here once, for both paths.
+ *
+ * Methods: a tool route takes POST (and OPTIONS); any other method gets 405 with `Allow: POST`, except GET and
+ * HEAD on a name a mount route also has (`/health`), which go to that route. Every other route takes GET, HEAD
+ * and OPTIONS, and the preflight advertises just those.
+ */
+export function createPipeline(options: PipelineOptions): RequestListener {
+  const { http, mounts, callTool, app, refusal, logger } = options;
+  const hostAllowed = createHostCheck(http);
+  const cors = createCors(http.corsAllowOrigins);
+  const authorize = createAuthorize(http);
+  const refuse = (req: IncomingMessage, res: ServerResponse, error: ProxyError): void =>
+    sendError(req, res, error, logger);
+
+  return function frontPipeline(req, res) {
+    const refused = refusal(req);
+    if (refused) return refuse(req, res, refused);
+    if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());
+    if (http.rootPath) req.url = withoutRootPath(req.url ?? "/", http.rootPath);
+    const hit = mounts.resolve(req.url ?? "/");
+    const toolName = hit && toolNameOf(hit.subUrl);
+    const method = req.method;
+
+    if (method === "OPTIONS") {
+      return cors.preflight(req, res, toolName !== undefined ? methodsOf(hit!.server, toolName) : READ_ROUTE_METHODS);
+    }
+    cors.answer(req, res);
+    if (method === "POST" && toolName !== undefined) {
+      if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
+      const denied = authorize(req, hit!.server, true);
+      if (denied) return refuse(req, res, denied);
+      return callTool(req, res, hit!.server, toolName);
+    }
+
+    const denied = authorize(req, hit?.server, false);
+    if (denied) return refuse(req, res, denied);
+    if (toolName !== undefined && isToolRoute(hit!.server, toolName)) {
+      const shared = MOUNT_GET_ROUTES.has(toolName.toLowerCase());
+      if (!(shared && (method === "GET" || method === "HEAD"))) {
+        const path = (req.url ?? "/").split("?")[0]!;
+        return refuse(req, res, new MethodNotAllowedError(method ?? "?", path, shared ? "GET, HEAD, POST" : "POST"));
+      }
+    }
+    app(req, res);
+  };
+}
+
+/**
+ * Whether `name` is a tool route of `target`: a tool of its catalog, or, before the first tool list is known,
+ * any name that is not a mount route.
+ */
+function isToolRoute(target: ToolTarget, name: string): boolean {
+  return target.catalog ? target.catalog.byName.has(name) : !MOUNT_GET_ROUTES.has(name.toLowerCase());
+}
+
+/** What an OPTIONS request on a single-segment path of a mount is told. */
+function methodsOf(target: ToolTarget, name: string): string {
+  if (!isToolRoute(target, name)) return READ_ROUTE_METHODS;
+  return MOUNT_GET_ROUTES.has(name.toLowerCase()) ? `GET, HEAD, ${TOOL_ROUTE_METHODS}` : TOOL_ROUTE_METHODS;
+}
