@@ -140,10 +140,10 @@ describe("HTTP hardening", () => {
       const proxy = await startProxy([], FIXTURE_STDIO);
       const { port } = new URL(proxy.url);
       for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "LOCALHOST"]) {
-        assert.equal((await send(proxy, "GET", "/openapi.json", { host })).status, 200, host);
+        assert.equal((await send(proxy, "GET", "/", { host })).status, 200, host);
       }
       for (const host of [`evil.example:${port}`, "evil.example", `localhost.evil.example:${port}`]) {
-        const denied = await send(proxy, "GET", "/openapi.json", { host });
+        const denied = await send(proxy, "GET", "/", { host });
         assert.equal(denied.status, 421, host);
         assert.equal(denied.body.detail.code, "host_not_allowed", host);
         assert.equal((await send(proxy, "POST", "/pid", { host }, {})).status, 421, host);
@@ -153,11 +153,11 @@ describe("HTTP hardening", () => {
 
     it("--allowed-hosts names the hosts served; * serves any", async () => {
       const named = await startProxy(["--allowed-hosts", "mcpo.internal,other.internal"], FIXTURE_STDIO);
-      assert.equal((await send(named, "GET", "/openapi.json", { host: "mcpo.internal:8000" })).status, 200);
-      assert.equal((await send(named, "GET", "/openapi.json", { host: "localhost" })).status, 421);
+      assert.equal((await send(named, "GET", "/", { host: "mcpo.internal:8000" })).status, 200);
+      assert.equal((await send(named, "GET", "/", { host: "localhost" })).status, 421);
       await named.stop();
       const any = await startProxy(["--allowed-hosts", "*"], FIXTURE_STDIO);
-      assert.equal((await send(any, "GET", "/openapi.json", { host: "evil.example" })).status, 200);
+      assert.equal((await send(any, "GET", "/", { host: "evil.example" })).status, 200);
       await any.stop();
     });
   });
