@@ -11,6 +11,7 @@ export {
   ToolExecutionError,
   UnauthorizedError,
   UnknownToolError,
+  UnsupportedMediaTypeError,
   UpstreamIncompatibleError,
   UpstreamProtocolError,
   UpstreamTimeoutError,

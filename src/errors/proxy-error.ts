@@ -12,6 +12,7 @@ export type ProxyErrorCode =
   | "not_found"
   | "unknown_tool"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "invalid_arguments"
   | "tool_error"
   | "upstream_error"

@@ -2,13 +2,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
-import {
-  deserializeMessage,
-  serializeMessage,
-  type JSONRPCMessage,
-  type Transport,
-} from "@modelcontextprotocol/client";
+import { deserializeMessage, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/client";
 import { LineFramer } from "./line-framer.js";
+import { serializeWireMessage } from "./wire-json.js";
 
 export interface StdioTransportOptions {
   command: string;
@@ -151,7 +147,7 @@ export class ProcessGroupStdioTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const child = this.#child;
     if (!child || this.#exited || !child.stdin.writable) return Promise.reject(new Error("Not connected"));
-    const line = serializeMessage(message);
+    const line = serializeWireMessage(message);
     if (!this.#turnStarted) {
       this.#turnStarted = true;
       setImmediate(() => this.#endTurn(child));
