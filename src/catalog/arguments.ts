@@ -33,7 +33,10 @@ export function checkArguments(route: ToolRoute, body: unknown): Checked {
   if (!problems) return { args: exact ?? body, problems: null };
   const lenient = withoutNullOptionals(body, route.inputSchema.required);
   if (lenient === body || route.validate(lenient)) return { args: body, problems };
-  return { args: exact === undefined ? lenient : withoutNullOptionals(exact, route.inputSchema.required), problems: null };
+  return {
+    args: exact === undefined ? lenient : withoutNullOptionals(exact, route.inputSchema.required),
+    problems: null,
+  };
 }
 
 /** `body` without its top-level nulls for properties not listed as required; `body` itself when there are none. */

@@ -11,6 +11,8 @@ import type { RegExpEngine, RegExpLike } from "ajv/dist/types/index.js";
  */
 setFlagsFromString("--enable-experimental-regexp-engine");
 setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks");
+/** Asks for the linear engine (known to V8 with the flag above only, hence not written in a literal). */
+const LINEAR_FLAG = "l";
 const LINEAR_ENGINE = canUseLinearEngine();
 
 /** Syntax whose meaning needs the `u` flag, which V8's linear engine does not take. */
@@ -45,9 +47,7 @@ export function patternEngine(warn: () => PatternWarning): RegExpEngine {
     new RegExp(pattern, u); // an invalid pattern makes the schema invalid, as with ajv's own engine
     const safe = LINEAR_ENGINE && !UNICODE_ONLY.test(pattern) && runsInLinearTime(pattern);
     if (!safe) {
-      warn()(
-        `pattern ${JSON.stringify(pattern)} cannot be checked in bounded time here; the upstream checks it`,
-      );
+      warn()(`pattern ${JSON.stringify(pattern)} cannot be checked in bounded time here; the upstream checks it`);
       return { test: () => true, toString: () => `unchecked:${pattern}` };
     }
     const regexp = new RegExp(pattern);
@@ -63,7 +63,7 @@ export function patternEngine(warn: () => PatternWarning): RegExpEngine {
 
 function runsInLinearTime(pattern: string): boolean {
   try {
-    new RegExp(pattern, "l");
+    new RegExp(pattern, LINEAR_FLAG);
     return true;
   } catch {
     return false;
@@ -73,7 +73,7 @@ function runsInLinearTime(pattern: string): boolean {
 /** Whether this V8 took the flags (Node 20 to 24 do); without them no pattern is run here. */
 function canUseLinearEngine(): boolean {
   try {
-    new RegExp("a", "l");
+    new RegExp("a", LINEAR_FLAG);
     return true;
   } catch {
     return false;

@@ -25,7 +25,7 @@ const CHARSETS: Readonly<Record<string, BufferEncoding>> = {
   "iso-8859-1": "latin1",
   latin1: "latin1",
   "iso_8859-1": "latin1",
-  "l1": "latin1",
+  l1: "latin1",
   "us-ascii": "latin1", // ASCII is latin1's first half; a byte above 127 is kept, not mangled
   ascii: "latin1",
   "utf-16le": "utf16le",
@@ -124,7 +124,11 @@ export function parseBody(raw: string): unknown {
   if (infinite.length > 0) {
     throw new InvalidArgumentsError(
       "The request body holds a number too large to represent",
-      infinite.map((path) => ({ loc: ["body", ...path], msg: "Input should be a finite number", type: "finite_number" })),
+      infinite.map((path) => ({
+        loc: ["body", ...path],
+        msg: "Input should be a finite number",
+        type: "finite_number",
+      })),
     );
   }
   if (mayHoldLongInteger(text) && typeof value === "object" && value !== null) {
@@ -147,7 +151,10 @@ function charsetOf(contentType: string | undefined): BufferEncoding {
   for (const parameter of parameters) {
     const [name = "", value = ""] = parameter.split("=");
     if (name.trim().toLowerCase() !== "charset") continue;
-    const charset = value.trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    const charset = value
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
     const encoding = CHARSETS[charset];
     if (!encoding) {
       throw new UnsupportedMediaTypeError(

@@ -96,7 +96,9 @@ describe("request bodies, validation and results that attack the proxy (hostile-
   it("leaves a pattern no linear engine can run to the upstream, with a warning, and never hangs", async () => {
     const { status } = await proxy.post("/backref", { s: REDOS_INPUT });
     assert.equal(status, 200, "not checked here: passed on");
-    await proxy.waitForLog("the unchecked pattern", (line) => String(line.msg).includes(JSON.stringify(BACKREF_PATTERN)));
+    await proxy.waitForLog("the unchecked pattern", (line) =>
+      String(line.msg).includes(JSON.stringify(BACKREF_PATTERN)),
+    );
   });
 
   it("caps the problems of a 3 MB body of wrong types at 100, plus one entry counting the rest", async () => {
@@ -105,7 +107,11 @@ describe("request bodies, validation and results that attack the proxy (hostile-
     assert.equal(status, 422);
     const detail = (body as Json).detail as Json[];
     assert.equal(detail.length, 101);
-    assert.deepEqual(detail[0], { loc: ["body", "ids", 0], msg: "Input should be of type integer", type: "integer_type" });
+    assert.deepEqual(detail[0], {
+      loc: ["body", "ids", 0],
+      msg: "Input should be of type integer",
+      type: "integer_type",
+    });
     assert.deepEqual(detail[100], {
       loc: ["body"],
       msg: "499900 more problems not listed (at most 100 are)",
@@ -204,7 +210,10 @@ describe("request bodies, validation and results that attack the proxy (hostile-
     });
     assert.equal(refused.status, 413);
     assert.equal(refused.body.detail.code, "payload_too_large");
-    const brotli = await rawPost(proxy, "/open", "{}", { "content-type": "application/json", "content-encoding": "br" });
+    const brotli = await rawPost(proxy, "/open", "{}", {
+      "content-type": "application/json",
+      "content-encoding": "br",
+    });
     assert.equal(brotli.status, 415);
   });
 
