@@ -4,6 +4,20 @@ import type { ToolRoute } from "./tool-route.js";
 export type Checked = { args: unknown; problems: null } | { args: unknown; problems: ValidationProblem[] };
 
 /**
+ * Bodies that hold integers beyond 2^53, each with its exact twin (the same
+ * value with those integers as ExactIntegers, see src/json/exact-integers.ts).
+ * The body as JSON.parse gives it is what is validated (a big integer is a
+ * number there, so `type: integer` judges it as one); its twin is what is
+ * sent. Weak: a twin lives as long as its request's body.
+ */
+const exactBodies = new WeakMap<object, unknown>();
+
+/** Records that `body` is to be sent as `exact` (rare: only bodies with integers beyond 2^53 have a twin). */
+export function rememberExactBody(body: object, exact: unknown): void {
+  exactBodies.set(body, exact);
+}
+
+/**
  * A call's arguments as the tool takes them. A `null` for an optional
  * property whose schema does not allow null means "not given": models and
  * form tools often send null for what they leave out, and MCP 2026-07-28
@@ -15,10 +29,14 @@ export type Checked = { args: unknown; problems: null } | { args: unknown; probl
  */
 export function checkArguments(route: ToolRoute, body: unknown): Checked {
   const problems = route.validate(body);
-  if (!problems) return { args: body, problems: null };
+  const exact = typeof body === "object" && body !== null ? exactBodies.get(body) : undefined;
+  if (!problems) return { args: exact ?? body, problems: null };
   const lenient = withoutNullOptionals(body, route.inputSchema.required);
   if (lenient === body || route.validate(lenient)) return { args: body, problems };
-  return { args: lenient, problems: null };
+  return {
+    args: exact === undefined ? lenient : withoutNullOptionals(exact, route.inputSchema.required),
+    problems: null,
+  };
 }
 
 /** `body` without its top-level nulls for properties not listed as required; `body` itself when there are none. */

@@ -16,5 +16,5 @@ export {
 } from "./json-schema.js";
 export { ValidatorFactory, dialectOf, type Validate, type ValidatorWarning } from "./validator.js";
 export { CALL_TOOL_RESULT_SCHEMA, RAW_RESULT_MEDIA_TYPE } from "./raw-result.js";
-export { checkArguments, type Checked } from "./arguments.js";
+export { checkArguments, rememberExactBody, type Checked } from "./arguments.js";
 export { filterTools, type ToolFilterOptions } from "./tool-filter.js";

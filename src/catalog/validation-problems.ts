@@ -2,6 +2,27 @@ import type { ErrorObject } from "ajv";
 import type { ValidationProblem } from "../errors/index.js";
 
 /**
+ * Most problems listed in one 422. A 3 MB body of wrong types has some
+ * 100,000; listing them all made an 88 MB answer. The rest are counted in
+ * one last entry of the same shape.
+ */
+export const MAX_PROBLEMS = 100;
+
+/** ajv's errors in FastAPI's shape, at most MAX_PROBLEMS of them plus one that counts the rest. */
+export function toProblems(errors: readonly ErrorObject[], body: unknown): ValidationProblem[] {
+  const problems = errors.slice(0, MAX_PROBLEMS).map((error) => toProblem(error, body));
+  const left = errors.length - problems.length;
+  if (left > 0) {
+    problems.push({
+      loc: ["body"],
+      msg: `${left} more problem${left === 1 ? "" : "s"} not listed (at most ${MAX_PROBLEMS} are)`,
+      type: "too_many_errors",
+    });
+  }
+  return problems;
+}
+
+/**
  * ajv's error in FastAPI's shape: `loc` is the path from the body (a missing
  * or forbidden field's own name included), `type` a stable snake_case code
  * in pydantic's style where one exists, else the JSON Schema keyword.

@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import addFormatsModule from "ajv-formats";
 import type { ValidationProblem } from "../errors/index.js";
 import { subschemas, type JsonSchema } from "./json-schema.js";
-import { toProblem } from "./validation-problems.js";
+import { patternEngine } from "./pattern-engine.js";
+import { toProblems } from "./validation-problems.js";
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 type AddFormats = (ajv: Ajv) => Ajv;
@@ -63,6 +64,8 @@ export class ValidatorFactory {
    * start-up for a second. `warn` hears what will not be validated as the
    * upstream would, when that first use comes.
    */
+  readonly #patterns = patternEngine(() => this.#warn);
+
   compile(schema: JsonSchema, warn: ValidatorWarning = ignore): Validate {
     let validate: Validate | undefined;
     return (input) => (validate ??= this.#compileNow(schema, warn))(input);
@@ -83,7 +86,11 @@ export class ValidatorFactory {
     return (input) => {
       const notObject = requireObject(input);
       if (notObject) return notObject;
-      return validate(input) ? null : (validate.errors ?? []).map((error) => toProblem(error, input));
+      if (validate(input)) return null;
+      const errors = validate.errors ?? [];
+      // ajv keeps the last errors on the function until its next call: a huge body's would stay held.
+      validate.errors = null;
+      return toProblems(errors, input);
     };
   }
 
@@ -133,6 +140,8 @@ export class ValidatorFactory {
         // Two tools may share an $id (or nested ones): never register compiled schemas by id.
         addUsedSchema: false,
         logger: this.#ajvLogger,
+        // Patterns come from the upstream and their input from any caller: never backtrack without bound.
+        code: { regExp: this.#patterns },
       } as const;
       compiler =
         dialect === "2020-12"

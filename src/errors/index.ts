@@ -16,6 +16,7 @@ export {
   ToolExecutionError,
   UnauthorizedError,
   UnknownToolError,
+  UnsupportedMediaTypeError,
   UpstreamIncompatibleError,
   UpstreamProtocolError,
   UpstreamTimeoutError,

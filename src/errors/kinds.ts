@@ -82,6 +82,14 @@ export class PayloadTooLargeError extends ProxyError {
   }
 }
 
+/** The body's media type, charset or content encoding is not one the proxy reads. */
+export class UnsupportedMediaTypeError extends ProxyError {
+  override readonly name = "UnsupportedMediaTypeError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("unsupported_media_type", 415, message, options);
+  }
+}
+
 /** The arguments do not match the tool's input schema (checked by us or by the upstream). */
 export class InvalidArgumentsError extends ProxyError {
   override readonly name = "InvalidArgumentsError";

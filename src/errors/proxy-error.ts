@@ -18,6 +18,7 @@ export type ProxyErrorCode =
   | "host_not_allowed"
   | "unknown_tool"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "invalid_arguments"
   | "tool_error"
   | "upstream_error"

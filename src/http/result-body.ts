@@ -1,4 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/client";
+import { equalsRounded, mayHoldLongInteger, parseExact } from "../json/exact-integers.js";
 
 type ContentItem = CallToolResult["content"][number];
 
@@ -9,9 +10,16 @@ type ContentItem = CallToolResult["content"][number];
  * audio is a data URL too, an embedded resource is its text (or its blob as a
  * data URL), a resource link is the link object. A tool that declares an
  * outputSchema gets its `structuredContent` returned as is.
+ *
+ * Integers beyond 2^53 in JSON text come back digit for digit, as Python mcpo
+ * returns them. `structuredContent` reaches us through the SDK's JSON.parse,
+ * which has rounded them already; a structured tool also sends its result
+ * as JSON text (MCP asks it to), and when that text holds long integers and
+ * says the same as the rounded structuredContent, its exact reading is
+ * returned instead.
  */
 export function resultBody(result: CallToolResult, hasOutputSchema: boolean): unknown {
-  if (hasOutputSchema && result.structuredContent !== undefined) return result.structuredContent;
+  if (hasOutputSchema && result.structuredContent !== undefined) return structuredBody(result);
   const items = result.content.map(contentValue);
   return items.length === 1 ? items[0] : items;
 }
@@ -48,9 +56,23 @@ function parseJsonOr(text: string): unknown {
   // Cheap pre-check: most tool text is prose, and a failed JSON.parse costs an exception.
   const first = text.trimStart()[0];
   if (first === undefined || !`{["-0123456789tfn`.includes(first)) return text;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     return text;
   }
+  // Only a text with a run of 16 digits can hold an integer JSON.parse rounded: read it again, exactly.
+  return mayHoldLongInteger(text) ? (parseExact(text) ?? value) : value;
+}
+
+/** structuredContent, or its exact twin from the result's JSON text (see resultBody). */
+function structuredBody(result: CallToolResult): unknown {
+  const structured = result.structuredContent;
+  for (const item of result.content) {
+    if (item.type !== "text" || !mayHoldLongInteger(item.text)) continue;
+    const exact = parseExact(item.text);
+    if (exact !== undefined && equalsRounded(exact, structured)) return exact;
+  }
+  return structured;
 }

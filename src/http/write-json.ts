@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { stringifyJson } from "../json/exact-integers.js";
 
 /**
  * A JSON answer written directly (express's res.json adds work neither a tool
@@ -11,7 +12,7 @@ export function writeJson(
   body: unknown,
   headers: Record<string, string | number> = {},
 ): void {
-  const text = JSON.stringify(body) ?? "null";
+  const text = stringifyJson(body) ?? "null"; // integers beyond 2^53 in a result stay exact
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
     ...headers,

@@ -185,7 +185,14 @@ function translate(
   registry: OpenAPIRegistry,
   logger: Logger,
 ): JsonSchema {
-  const translated = translateSchema(schema, `${operationId}_${role}`);
+  let translated: ReturnType<typeof translateSchema>;
+  try {
+    translated = translateSchema(schema, `${operationId}_${role}`);
+  } catch (error) {
+    // One tool's schema must never cost the document (in config mode, every server's): that one is left untyped.
+    logger.warn({ operationId, role, err: error }, "a tool's schema could not be documented; it is documented as {}");
+    return {};
+  }
   for (const [name, component] of Object.entries(translated.components)) {
     registry.registerComponent("schemas", name, component);
   }

@@ -1,5 +1,6 @@
 import type { JsonSchema } from "../catalog/index.js";
 import { isJsonSchemaObject, SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS } from "../catalog/index.js";
+import { limitSchemaDepth, MAX_SCHEMA_DEPTH } from "./schema-depth.js";
 
 export interface TranslatedSchema {
   /** The schema to place in the document; its `$ref`s all point under #/components/schemas. */
@@ -21,11 +22,19 @@ export interface TranslatedSchema {
  * Two rewrites keep Open WebUI's converter alive and mean the same: `true`
  * as a property or items schema becomes `{}`, and refs that would send its
  * resolver round a cycle are wrapped in `allOf` (see breakInliningCycles).
+ * Subschemas nested deeper than MAX_SCHEMA_DEPTH become `{}` (a problem says
+ * so): every step below recurses, and the generator after it too.
  */
-export function translateSchema(input: JsonSchema, componentPrefix: string): TranslatedSchema {
+export function translateSchema(original: JsonSchema, componentPrefix: string): TranslatedSchema {
+  const problems: string[] = [];
+  const { schema: input, pruned } = limitSchemaDepth(original);
+  if (pruned > 0) {
+    problems.push(
+      `the schema is nested deeper than ${MAX_SCHEMA_DEPTH} levels; ${pruned} part(s) below that are documented as {}`,
+    );
+  }
   const root = structuredClone(input);
   const components: Record<string, JsonSchema> = {};
-  const problems: string[] = [];
   const names = new ComponentNames(componentPrefix);
   const rootId = typeof input.$id === "string" ? input.$id.replace(/#$/, "") : undefined;
 

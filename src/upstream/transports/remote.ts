@@ -8,6 +8,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { Agent, fetch as undiciFetch } from "undici";
 import type { UpstreamTls } from "../../config/schema.js";
+import { exactRequestBody } from "./wire-json.js";
 
 export interface RemoteTransportOptions {
   url: string;
@@ -42,7 +43,9 @@ export function createStreamableHttpTransport(options: RemoteTransportOptions): 
 function unlimitedSignalFetch(base: FetchLike): FetchLike {
   return (url, init) => {
     if (init?.signal) setMaxListeners(0, init.signal);
-    return base(url, init);
+    // Integers beyond 2^53 in a caller's body leave as their digits (src/json/exact-integers.ts).
+    const body = exactRequestBody(init?.body);
+    return base(url, body === init?.body ? init : { ...init, body });
   };
 }
 

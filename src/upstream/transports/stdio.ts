@@ -1,18 +1,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
-import {
-  deserializeMessage,
-  serializeMessage,
-  type JSONRPCMessage,
-  type Transport,
-} from "@modelcontextprotocol/client";
+import { deserializeMessage, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/client";
 import type { Logger } from "../../log/logger.js";
 import { UnencodableMessageError, formatSize, type DroppedReplyData } from "./errors.js";
 import { LineFramer, type DroppedLine } from "./line-framer.js";
 import { DEFAULT_MAX_BUFFERED_CHARS, Outbox } from "./outbox.js";
 import { StdoutLimiter } from "./stdout-limiter.js";
 import { endGroup, groupAlive, liveGroups, type StopTimes } from "./process-group.js";
+import { serializeWireMessage } from "./wire-json.js";
 
 export interface StdioTransportOptions {
   command: string;
@@ -224,7 +220,7 @@ export class ProcessGroupStdioTransport implements Transport {
     }
     let line: string;
     try {
-      line = serializeMessage(message);
+      line = serializeWireMessage(message);
     } catch (error) {
       return Promise.reject(new UnencodableMessageError(error));
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import { errorText, resultBody } from "../../../src/http/result-body.js";
+import { stringifyJson } from "../../../src/json/exact-integers.js";
 
 type Content = CallToolResult["content"];
 const body = (content: Content, hasOutputSchema = false): unknown => resultBody({ content }, hasOutputSchema);
@@ -73,5 +74,20 @@ describe("errorText", () => {
     const fallback = "The tool reported an error without a message";
     assert.equal(errorText({ isError: true, content: [] }), fallback);
     assert.equal(errorText({ isError: true, content: [text("  ")] }), fallback);
+  });
+});
+
+describe("resultBody with integers beyond 2^53", () => {
+  const BIG = "12345678901234567890";
+
+  it("keeps them exact in JSON text", () => {
+    assert.equal(stringifyJson(body([text(`{"id": ${BIG}}`)])), `{"id":${BIG}}`);
+  });
+
+  it("takes structured content's exact twin from the JSON text when both say the same", () => {
+    const result = { content: [text(`{"id": ${BIG}}`)], structuredContent: { id: Number(BIG) } };
+    assert.equal(stringifyJson(resultBody(result, true)), `{"id":${BIG}}`);
+    const differs = { content: [text(`{"id": ${BIG}, "x": 1}`)], structuredContent: { id: Number(BIG) } };
+    assert.deepEqual(resultBody(differs, true), { id: Number(BIG) });
   });
 });
