@@ -8,6 +8,7 @@ import {
   type JSONRPCMessage,
   type Transport,
 } from "@modelcontextprotocol/client";
+import { rescueReply } from "../unreadable-reply.js";
 import { LineFramer } from "./line-framer.js";
 
 export interface StdioTransportOptions {
@@ -134,6 +135,9 @@ export class ProcessGroupStdioTransport implements Transport {
     try {
       message = deserializeMessage(line);
     } catch {
+      // An answer we cannot read (`result: null`) fails its request at once instead of at its timeout.
+      const rescued = rescueReply(line);
+      if (rescued) return this.onmessage?.(rescued);
       // A line that is not JSON-RPC (a stray console.log): report it and keep reading.
       this.onerror?.(new Error(`the server wrote a line on stdout that is not JSON-RPC: ${line.slice(0, 200)}`));
       return;
