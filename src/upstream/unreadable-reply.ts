@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ProtocolError, type JSONRPCMessage } from "@modelcontextprotocol/client";
+import { ProtocolError, deserializeMessage, type FetchLike, type JSONRPCMessage } from "@modelcontextprotocol/client";
 
 /**
  * Error responses made here carry this value, which no upstream can know: they are never taken for an upstream's
@@ -56,4 +56,67 @@ function shape(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return "an object that is not one";
   return `a ${typeof value}`;
+}
+
+/** Could a line hold a top-level `result` or `error` that is not an object? (Cheap; a yes is then checked.) */
+const SUSPECT = /"(?:result|error)"\s*:\s*[^\s{]/;
+
+/**
+ * The same rescue for the HTTP transports, whose SDK code parses what it reads itself: the body of every answer
+ * (a JSON body, or the `data:` lines of an event stream) passes here, and an answer the SDK would drop is
+ * replaced by rescueReply's error for its id. A line that cannot hold such an answer (most) is passed on as read.
+ */
+export function rescuingFetch(base: FetchLike): FetchLike {
+  return async (url, init) => {
+    const response = await base(url, init);
+    const type = response.headers.get("content-type") ?? "";
+    if (!response.body || !(type.includes("application/json") || type.includes("text/event-stream"))) return response;
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
+    const init2 = { status: response.status, statusText: response.statusText, headers };
+    if (type.includes("application/json")) return new Response(rescueLine(await response.text(), ""), init2);
+    return new Response(response.body.pipeThrough(rescueStream()), init2);
+  };
+}
+
+/** Complete lines are checked and passed on as they arrive; a partial line waits for its end. */
+function rescueStream(): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let partial = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      const text = partial + decoder.decode(chunk, { stream: true });
+      const end = text.lastIndexOf("\n") + 1;
+      partial = text.slice(end);
+      if (end === 0) return;
+      const complete = text.slice(0, end);
+      controller.enqueue(
+        SUSPECT.test(complete)
+          ? encoder.encode(complete.split("\n").map(rescueEventLine).join("\n"))
+          : encoder.encode(complete),
+      );
+    },
+    flush(controller) {
+      const rest = partial + decoder.decode();
+      if (rest) controller.enqueue(encoder.encode(rescueEventLine(rest)));
+    },
+  });
+}
+
+function rescueEventLine(line: string): string {
+  return line.startsWith("data:") ? rescueLine(line.slice(line.startsWith("data: ") ? 6 : 5), "data: ") : line;
+}
+
+/** `line` as read, or, when it is an answer the SDK would drop, the error that fails its request. */
+function rescueLine(line: string, prefix: string): string {
+  if (SUSPECT.test(line)) {
+    try {
+      deserializeMessage(line);
+    } catch {
+      const rescued = rescueReply(line);
+      if (rescued) return prefix + JSON.stringify(rescued);
+    }
+  }
+  return prefix + line;
 }

@@ -141,7 +141,7 @@ describe("hardening: the connection", () => {
         assert.match(detail(answer).message, new RegExp(`answer to tool "${tool}" that the proxy cannot read`));
         await proxy.waitForLog(
           "the unreadable answer at warn",
-          (line) => line.level === 40 && /cannot read/.test(String(line.msg)),
+          (line) => line.level === "warn" && /cannot read/.test(String(line.msg)),
         );
         assert.equal((await proxy.post("/echo", { still: "there" })).status, 200);
         await proxy.stop();
@@ -151,7 +151,8 @@ describe("hardening: the connection", () => {
   }
 
   it("lets calls that arrive while the connection is re-established wait for it (200), not 503 at once", async () => {
-    const proxy = await startProxy(FAST, FAULTY_STDIO);
+    // They wait up to connection_timeout (and their tool timeout): generous here, a loaded machine starts slowly.
+    const proxy = await startProxy([...FAST, "--connection-timeout", "30"], FAULTY_STDIO);
     await waitForHealth(proxy, 200);
     const died = await proxy.post("/die", { after_ms: 0 });
     assert.equal(died.status, 503, died.text);

@@ -8,6 +8,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { Agent, fetch as undiciFetch } from "undici";
 import type { UpstreamTls } from "../../config/schema.js";
+import { rescuingFetch } from "../unreadable-reply.js";
 
 export interface RemoteTransportOptions {
   url: string;
@@ -19,7 +20,7 @@ export interface RemoteTransportOptions {
 export function createSseTransport(options: RemoteTransportOptions): Transport {
   return new SSEClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
-    fetch: unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch),
+    fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }
 
@@ -27,7 +28,7 @@ export function createSseTransport(options: RemoteTransportOptions): Transport {
 export function createStreamableHttpTransport(options: RemoteTransportOptions): Transport {
   return new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
-    fetch: unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch),
+    fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }
 
