@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { ProtocolError, deserializeMessage, type FetchLike, type JSONRPCMessage } from "@modelcontextprotocol/client";
+import {
+  ProtocolError,
+  deserializeMessage,
+  type FetchLike,
+  type JSONRPCErrorResponse,
+} from "@modelcontextprotocol/client";
 
 /**
  * Error responses made here carry this value, which no upstream can know: they are never taken for an upstream's
@@ -19,7 +24,7 @@ interface UnreadableData {
  * an error response for that id is made here, so the request fails at once. Anything else (a notification, a
  * request from the server, a line that is not JSON): undefined, and the transport reports and drops it as before.
  */
-export function rescueReply(line: string): JSONRPCMessage | undefined {
+export function rescueReply(line: string): JSONRPCErrorResponse | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);

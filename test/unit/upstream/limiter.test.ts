@@ -176,7 +176,7 @@ describe("ConcurrencyLimiter", () => {
       assert.equal(limiter.waiting, 1);
       mock.timers.tick(1);
       await settle();
-      assert.ok(outcome instanceof LimiterTimeoutError, String(outcome));
+      assert.ok((outcome as unknown) instanceof LimiterTimeoutError, String(outcome));
       assert.equal(limiter.waiting, 0);
       holder();
       assert.equal(limiter.active, 0, "the released slot went to nobody");

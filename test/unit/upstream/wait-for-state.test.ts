@@ -47,7 +47,7 @@ describe("waitForReady", () => {
     assert.equal(outcome, undefined, "still waiting at 29 ms");
     mock.timers.tick(1);
     await settle();
-    assert.ok(outcome instanceof Failed, String(outcome));
+    assert.ok((outcome as unknown) instanceof Failed, String(outcome));
     assert.equal(emitter.listenerCount("state"), 0);
   });
 
