@@ -82,6 +82,9 @@ const INCOMPATIBLE_CODES = new Set<number>([
 export function classifyError(error: unknown, context: ErrorContext): ProxyError {
   if (error instanceof ProxyError) return error;
   if (error instanceof ServerExitedError) {
+    // What stopped the attempt decides (a version refusal stays incompatible); the exit is told for an outage.
+    const inner = classifyError(error.cause, context);
+    if (!(inner instanceof UpstreamUnavailableError)) return inner;
     return new UpstreamUnavailableError(
       `${context.upstream}: the server process ${error.exit} during ${context.operation}`,
       context.retryAfterSeconds,

@@ -472,13 +472,14 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const signal = options.controller?.signal;
     if (!this.#session || this.state !== "ready") {
       // Lost after it worked: the call waits for the reconnect (as the call that found the loss does), within
-      // connection_timeout and its own timeout. Never connected yet, down, incompatible or closed: 503 at once.
-      if (this.state !== "reconnecting") throw this.#unavailable(operation);
-      await this.#waitUntilReady(
-        Math.min(this.#options.server.settings.connectionTimeoutMs, timeoutMs),
-        operation,
-        signal,
-      );
+      // connection_timeout and its own timeout. Never connected yet, incompatible, closed, or down with no
+      // attempt due within that bound: 503 at once.
+      const boundMs = Math.min(this.#options.server.settings.connectionTimeoutMs, timeoutMs);
+      const comingBack =
+        this.#everConnected &&
+        (this.state === "reconnecting" || (this.state === "down" && this.#nextAttemptAt - Date.now() < boundMs));
+      if (!comingBack) throw this.#unavailable(operation);
+      await this.#waitUntilReady(boundMs, operation, signal);
     }
     const release =
       this.#limiter.tryAcquire() ?? (await this.#queue(operation, timeoutMs - (Date.now() - startedAt), signal));
