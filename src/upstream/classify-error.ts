@@ -6,6 +6,7 @@ import {
   SdkHttpError,
   SseError,
 } from "@modelcontextprotocol/client";
+import { isUnreadableReply } from "./unreadable-reply.js";
 import {
   BadRequestError,
   InputRequiredError,
@@ -30,6 +31,24 @@ export interface ErrorContext {
   retryAfterSeconds: number;
   /** What to change when the upstream speaks no revision we speak (see era.ts). */
   incompatibleHint?: string;
+  /**
+   * While connecting, any HTTP failure means the upstream is not available (the retry loop tries again). On an
+   * established session only a lost session does (404, or 400 about the session): any other status fails the one
+   * request (502), and the session goes on serving the other calls.
+   */
+  connecting?: boolean;
+}
+
+/** A stdio server's process ended while we were connecting to it. */
+export class ServerExitedError extends Error {
+  override readonly name = "ServerExitedError";
+  constructor(
+    /** "exited with code 3", "killed by SIGKILL". */
+    readonly exit: string,
+    cause: unknown,
+  ) {
+    super(`the server process ${exit}`, { cause });
+  }
 }
 
 /** OS-level codes that mean "the upstream cannot be reached right now". */
@@ -66,13 +85,40 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
   if (error instanceof ProxyError) return error;
   const local = fromStdioTransport(error, context);
   if (local) return local;
+  if (error instanceof ServerExitedError) {
+    // What stopped the attempt decides (a version refusal stays incompatible); the exit is told for an outage.
+    const inner = classifyError(error.cause, context);
+    if (!(inner instanceof UpstreamUnavailableError)) return inner;
+    return new UpstreamUnavailableError(
+      `${context.upstream}: the server process ${error.exit} during ${context.operation}`,
+      context.retryAfterSeconds,
+      { cause: error },
+    );
+  }
+  if (isUnreadableReply(error)) {
+    return new UpstreamProtocolError(
+      `${context.upstream} sent an answer to ${context.operation} that the proxy cannot read (${error.data.reason}); the call may have run`,
+      502,
+      { cause: error },
+    );
+  }
   if (error instanceof ProtocolError) return fromUpstreamError(error, context);
   if (error instanceof SdkHttpError) {
     // A 2026-07-28 server refuses a 2025 request with HTTP 400 and a JSON-RPC version error in the body.
     const refusal = versionRefusal(error);
     return refusal ? incompatible(refusal, context) : fromHttpStatus(error.status, error.message, error, context);
   }
-  if (error instanceof SseError) return fromHttpStatus(error.code ?? 0, error.message, error, context);
+  if (error instanceof SseError) {
+    // No status: the event stream failed without an HTTP answer (a network error, a stream cut short).
+    if (typeof error.code !== "number" || error.code <= 0) {
+      return new UpstreamUnavailableError(
+        `${context.upstream}'s event stream failed (${error.message}) during ${context.operation}`,
+        context.retryAfterSeconds,
+        { cause: error },
+      );
+    }
+    return fromHttpStatus(error.code, error.message, error, context);
+  }
   if (error instanceof SdkError) return fromLocalError(error, context);
 
   const { upstream, operation } = context;
@@ -208,10 +254,14 @@ function fromLocalError(error: SdkError, context: ErrorContext): ProxyError {
 /** An HTTP status from a Streamable HTTP or SSE upstream. */
 function fromHttpStatus(status: number, message: string, error: unknown, context: ErrorContext): ProxyError {
   const { upstream, operation } = context;
-  // 404 or 400 on an established session: the upstream forgot it (restart or expiry). 5xx: it is in trouble.
-  if (status === 404 || status === 400 || status >= 500 || status === 0) {
+  // While connecting, 404, 400 and 5xx mean it is not there (yet): the retry loop tries again. On a session,
+  // only a lost session does (isLostSession); a 500 on one call says nothing about the others in flight.
+  const lost = context.connecting
+    ? status === 404 || status === 400 || status >= 500
+    : status === 404 || (status === 400 && /session/i.test(message));
+  if (lost) {
     return new UpstreamUnavailableError(
-      `${upstream} is unavailable (HTTP ${status || "error"}: ${message}) during ${operation}`,
+      `${upstream} is unavailable (HTTP ${status}: ${message}) during ${operation}`,
       context.retryAfterSeconds,
       { cause: error },
     );
@@ -269,6 +319,16 @@ function stripMcpPrefix(message: string): string {
   return message.replace(/^(MCP error -?\d+: )+/, "");
 }
 
+/**
+ * A stream the session lives on broke: the legacy SSE event stream failed (SseError), or a Streamable HTTP
+ * response or GET stream ended in an error (the SDK reports that only as an Error whose message starts "SSE
+ * stream disconnected", in StreamableHTTPClientTransport._handleSseStream). Not the failure of one POST (an HTTP
+ * status) nor a message that could not be parsed: those fail one request, not the session.
+ */
+export function isBrokenStream(error: unknown): boolean {
+  return error instanceof SseError || (error instanceof Error && error.message.startsWith("SSE stream disconnected"));
+}
+
 /** The upstream could not be reached at all (nothing answered): the error, or one in its cause chain, says so. */
 export function isUnreachable(error: unknown): boolean {
   const code = errorCode(error);
@@ -300,3 +360,5 @@ export function isLostSession(error: unknown): boolean {
   if (!(error instanceof SdkHttpError)) return false;
   return error.status === 404 || (error.status === 400 && /session/i.test(error.message));
 }
+
+export { isUnreadableReply } from "./unreadable-reply.js";

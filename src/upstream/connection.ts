@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import {
-  SSEClientTransport,
+  SseError,
   type CallToolResult,
   type Client,
   type PriorDiscovery,
@@ -12,17 +12,18 @@ import type { ServerConfig } from "../config/schema.js";
 import {
   ClientClosedRequestError,
   UpstreamIncompatibleError,
+  UpstreamTimeoutError,
   UpstreamUnavailableError,
   type ProxyError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { classifyError, formatSeconds, isUnreachable } from "./classify-error.js";
+import { classifyError, formatSeconds, isBrokenStream, isUnreachable } from "./classify-error.js";
 import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
 import { incompatibleHint, initialVerdict, missedProbe, offeredRevisions } from "./era.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
-import { ConcurrencyLimiter } from "./limiter.js";
-import { connectWithRetry } from "./retry-loop.js";
+import { ConcurrencyLimiter, LimiterTimeoutError } from "./limiter.js";
+import { connectWithRetry, slowestRetryWaitMs } from "./retry-loop.js";
 import { listAllTools } from "./list-tools.js";
 import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
@@ -68,6 +69,8 @@ export interface UpstreamConnectionOptions {
  */
 export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly label: string;
+  /** How messages name the upstream: `upstream "time" (stdio-node)` in config mode, `upstream "stdio-node"` alone. */
+  readonly #who: string;
   readonly #options: UpstreamConnectionOptions;
   readonly #log: Logger;
   readonly #health = new HealthTracker();
@@ -88,12 +91,20 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #everConnected = false;
   #nextAttemptAt = 0;
   #tools: readonly Tool[] = [];
+  /** The tool list reload of `tools/list_changed` (see #toolsChanged). */
+  #refresh: { client: Client | undefined; running: boolean; pending: boolean; coalesced: number } = {
+    client: undefined,
+    running: false,
+    pending: false,
+    coalesced: 0,
+  };
   #serverInfo: UpstreamServerInfo | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
     super();
     this.#options = options;
     this.label = describeTransport(options.server.transport);
+    this.#who = options.server.name ? `upstream "${options.server.name}" (${this.label})` : `upstream "${this.label}"`;
     this.#log = options.logger.child({ upstream: options.server.name || this.label });
     this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
     this.#onStderrLine = stderrLogger(this.#log);
@@ -103,7 +114,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#callContext = {
       inputs,
       definition: (name) => this.#definitions.get(name),
-      label: this.label,
+      who: this.#who,
       settings: options.server.settings,
       log: this.#log,
       session: (operation) => this.#requireSession(operation),
@@ -147,7 +158,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async #connectWithRetry(): Promise<void> {
     const { server } = this.#options;
     const settings = server.settings;
-    for (;;) {
+    while (!this.#lifetime.signal.aborted) {
       try {
         const dialed = await connectWithRetry({
           settings,
@@ -165,10 +176,20 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         this.#established(dialed);
         return;
       } catch (error) {
-        if (!(error instanceof UpstreamIncompatibleError) || this.#lifetime.signal.aborted) throw error;
+        if (this.#lifetime.signal.aborted) return;
+        if (!(error instanceof UpstreamIncompatibleError)) {
+          // The retry loop retries whatever an attempt throws; should it still end (a bug), connecting goes on
+          // at the slow pace: the loop never ends while the server is enabled.
+          const reason = this.#classify(error, "connect").message;
+          this.#health.recordFailure(reason);
+          this.#nextAttemptAt = Date.now() + slowestRetryWaitMs(settings);
+          this.#log.error({ err: error }, "the connect loop ended unexpectedly; starting it again");
+          await sleep(slowestRetryWaitMs(settings), this.#lifetime.signal);
+          continue;
+        }
         // Not an outage: retrying soon would only fail again. Try again at the slow pace, in case either side
         // is upgraded.
-        this.#nextAttemptAt = Date.now() + settings.maxRetryDelayMs;
+        this.#nextAttemptAt = Date.now() + slowestRetryWaitMs(settings);
         this.#health.recordFailure(error.message);
         this.#health.mismatch = {
           ours: offeredRevisions(settings),
@@ -176,10 +197,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         };
         this.#setState("incompatible");
         this.#log.error(
-          { error: error.message, retry_in_s: settings.maxRetryDelayMs / 1000 },
+          { error: error.message, retry_in_s: slowestRetryWaitMs(settings) / 1000 },
           `${this.label} speaks no MCP revision we offered`,
         );
-        await sleep(settings.maxRetryDelayMs, this.#lifetime.signal);
+        await sleep(slowestRetryWaitMs(settings), this.#lifetime.signal);
       }
     }
   }
@@ -223,6 +244,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #established(dialed: Dialed): void {
     const { client, transport, tools, warnings } = dialed;
     for (const warning of warnings) this.#log.warn(warning);
+    this.#health.skippedTools = dialed.skipped;
     const settings = this.#options.server.settings;
     const session = openSession({
       client,
@@ -238,7 +260,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       ...(dialed.subscription ? { subscription: dialed.subscription } : {}),
       era: dialed.era,
     });
-    client.setNotificationHandler("notifications/tools/list_changed", () => this.#refreshTools(client));
+    client.setNotificationHandler("notifications/tools/list_changed", () => this.#toolsChanged(client));
     // On 2026-07-28 the change stream is the one long-lived request: its end, unasked, means the upstream went away.
     // (Ended by the server on purpose, it is gone too: a reconnect listens again and reloads the tools.)
     void dialed.subscription?.closed.then((how) => {
@@ -279,17 +301,44 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#definitions = new Map(tools.map((tool) => [tool.name, { ...tool, outputSchema: undefined }]));
   }
 
+  /**
+   * `tools/list_changed`: refreshes are coalesced, at most one in flight and one pending, so a burst of
+   * notifications costs two tool lists (and two catalog rebuilds), not one each.
+   */
+  #toolsChanged(client: Client): void {
+    if (this.#refresh.client === client && this.#refresh.running) {
+      this.#refresh.pending = true;
+      this.#refresh.coalesced++;
+      return;
+    }
+    this.#refresh = { client, running: true, pending: false, coalesced: 0 };
+    void this.#refreshUntilSettled(client);
+  }
+
+  async #refreshUntilSettled(client: Client): Promise<void> {
+    const state = this.#refresh;
+    do {
+      state.pending = false;
+      await this.#refreshTools(client);
+    } while (state.pending && client === this.#session?.client);
+    state.running = false;
+    if (state.coalesced > 0) {
+      this.#log.info({ notifications: state.coalesced }, "more tools/list_changed arrived while reloading; coalesced");
+    }
+  }
+
   async #refreshTools(client: Client): Promise<void> {
     if (client !== this.#session?.client) return;
     const timeoutMs = this.#options.server.settings.connectionTimeoutMs;
     try {
-      const { tools, warnings } = await listAllTools(client, {
+      const { tools, warnings, skipped } = await listAllTools(client, {
         timeout: timeoutMs,
         checkHeaderAnnotations:
           this.#session?.era === "modern" && this.#options.server.transport.type === "streamable-http",
       });
       if (client !== this.#session?.client) return;
       for (const warning of warnings) this.#log.warn(warning);
+      this.#health.skippedTools = skipped;
       this.#setTools(tools);
       this.#log.info({ tools: tools.length }, "tool list changed upstream; reloaded");
       this.emit("tools", tools);
@@ -311,11 +360,18 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     }
   }
 
-  #onTransportError(client: Client, transport: Transport, error: Error): void {
+  #onTransportError(client: Client, _transport: Transport, error: Error): void {
     this.#log.debug({ err: error }, "transport error");
-    // The SDK's EventSource would reconnect by itself into a new session without `initialize`
-    // (typescript-sdk #510): drop the client instead, and dial again properly.
-    if (transport instanceof SSEClientTransport) this.#lose(client, `the SSE stream failed (${error.message})`);
+    // A broken stream loses the session: its calls in flight fail at once (503, "may or may not have run"), not
+    // at the silence check. On legacy SSE the SDK's EventSource would also reconnect by itself into a new session
+    // without `initialize` (typescript-sdk #510): the client is dropped instead, and dialed again properly. The
+    // failure of one POST (an HTTP status) is reported here too, and fails only its own request.
+    if (isBrokenStream(error)) {
+      this.#lose(
+        client,
+        `${error instanceof SseError ? "the SSE stream" : "a response stream"} failed (${error.message})`,
+      );
+    }
   }
 
   #onClosed(client: Client, transport: Transport): void {
@@ -359,10 +415,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   #classify(error: unknown, operation: string, timeoutMs?: number): ProxyError {
     return classifyError(error, {
-      upstream: `upstream "${this.label}"`,
+      upstream: this.#who,
       operation,
       retryAfterSeconds: this.#retryAfterSeconds(),
       incompatibleHint: incompatibleHint(this.#options.server.settings),
+      connecting: operation === "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
   }
@@ -383,12 +440,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const lastError = this.#health.snapshot().last_error;
     if (this.state === "incompatible") {
       return new UpstreamIncompatibleError(
-        `cannot run ${operation}: ${lastError ?? `upstream "${this.label}" speaks no MCP revision we offered`}`,
+        `cannot run ${operation}: ${lastError ?? `${this.#who} speaks no MCP revision we offered`}`,
         { extra: { versions: this.#health.mismatch } },
       );
     }
     return new UpstreamUnavailableError(
-      `upstream "${this.label}" is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
+      `${this.#who} is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
       this.#retryAfterSeconds(),
     );
   }
@@ -405,26 +462,50 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     );
   }
 
-  /** Calls a tool. Resolves with the raw MCP result (isError included); rejects with a ProxyError. */
+  /**
+   * Calls a tool. Resolves with the raw MCP result (isError included); rejects with a ProxyError. The tool
+   * timeout bounds the whole wait: for a reconnect in progress, for a slot in the queue, and for the answer.
+   */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     const operation = `tool "${name}"`;
-    this.#requireSession(operation); // fail fast: no point queueing for an upstream that is not there
-    let release = this.#limiter.tryAcquire();
-    if (!release) {
-      try {
-        release = await this.#limiter.acquire(options.controller?.signal);
-      } catch (error) {
-        if (options.controller?.signal.aborted) throw new ClientClosedRequestError();
-        throw new UpstreamUnavailableError(
-          `upstream "${this.label}" is busy (${(error as Error).message}); try again shortly`,
-          1,
-        );
-      }
+    const startedAt = Date.now();
+    const timeoutMs = options.timeoutMs ?? this.toolTimeoutMs;
+    const signal = options.controller?.signal;
+    if (!this.#session || this.state !== "ready") {
+      // Lost after it worked: the call waits for the reconnect (as the call that found the loss does), within
+      // connection_timeout and its own timeout. Never connected yet, incompatible, closed, or down with no
+      // attempt due within that bound: 503 at once.
+      const boundMs = Math.min(this.#options.server.settings.connectionTimeoutMs, timeoutMs);
+      const comingBack =
+        this.#everConnected &&
+        (this.state === "reconnecting" || (this.state === "down" && this.#nextAttemptAt - Date.now() < boundMs));
+      if (!comingBack) throw this.#unavailable(operation);
+      await this.#waitUntilReady(boundMs, operation, signal);
     }
+    const release =
+      this.#limiter.tryAcquire() ?? (await this.#queue(operation, timeoutMs - (Date.now() - startedAt), signal));
     try {
-      return await callTool(this.#callContext, name, args, options);
+      return await callTool(this.#callContext, name, args, options, startedAt);
     } finally {
       release();
+    }
+  }
+
+  /** Waits for a slot, at most `timeoutMs` (504: the call was never sent), or 503 when the queue is full. */
+  async #queue(operation: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<() => void> {
+    try {
+      return await this.#limiter.acquire(signal, timeoutMs);
+    } catch (error) {
+      if (signal?.aborted) throw new ClientClosedRequestError();
+      const { maxConcurrency } = this.#options.server.settings;
+      if (error instanceof LimiterTimeoutError) {
+        this.#health.recordFailure(error.message);
+        throw new UpstreamTimeoutError(
+          `${this.#who} could not start ${operation} within ${formatSeconds(Math.max(0, timeoutMs))}: it waited in the queue behind ${maxConcurrency} running calls (max_concurrency) and was never sent`,
+          { cause: error },
+        );
+      }
+      throw new UpstreamUnavailableError(`${this.#who} is busy (${(error as Error).message}); try again shortly`, 1);
     }
   }
 

@@ -10,9 +10,10 @@ import {
 import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import { ServerExitedError } from "./classify-error.js";
 import type { InputBroker } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
-import { listAllTools } from "./list-tools.js";
+import { listAllTools, type SkippedTool } from "./list-tools.js";
 import { createTransport } from "./transports/create-transport.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
@@ -42,6 +43,8 @@ export interface Dialed {
   tools: Tool[];
   /** Tools that did not match the MCP schema, or were left out (see listAllTools). */
   warnings: string[];
+  /** The tools left out, by name. */
+  skipped: SkippedTool[];
   era: Era;
   /** The revision spoken, e.g. "2026-07-28" or "2025-11-25". */
   protocolVersion: string;
@@ -92,7 +95,7 @@ export async function dial(options: DialOptions): Promise<Dialed> {
       era === "modern" && client.getServerCapabilities()?.tools?.listChanged
         ? await raceSignal(client.listen({ toolsListChanged: true }, { timeout: timeoutMs }), deadline, timeoutMs)
         : undefined;
-    const { tools, warnings } = await raceSignal(
+    const { tools, warnings, skipped } = await raceSignal(
       listAllTools(client, {
         timeout: timeoutMs,
         signal: deadline,
@@ -107,14 +110,17 @@ export async function dial(options: DialOptions): Promise<Dialed> {
       transport,
       tools,
       warnings,
+      skipped,
       era,
       protocolVersion: client.getNegotiatedProtocolVersion() ?? "unknown",
       verdict: era === "modern" && discover ? { kind: "modern", discover } : { kind: "legacy" },
       ...(subscription ? { subscription } : {}),
     };
   } catch (error) {
+    // A stdio server that exited says how (read before close() ends the group): "exited with code 3".
+    const exit = attempt.transport instanceof ProcessGroupStdioTransport ? attempt.transport.exitDescription : "";
     await attempt.client.close().catch(() => undefined);
-    throw error;
+    throw exit && !(error instanceof AbortError) ? new ServerExitedError(exit, error) : error;
   } finally {
     clearTimeout(timer);
     options.lifetime.removeEventListener("abort", onClosed);

@@ -1,4 +1,5 @@
 import type { Era } from "./era.js";
+import type { SkippedTool } from "./list-tools.js";
 
 /**
  * Connection states, as reported by `/health`. `incompatible`: the upstream answers but speaks no MCP revision
@@ -31,6 +32,8 @@ export interface HealthSnapshot {
   era: Era | null;
   /** Only in state `incompatible`. */
   versions?: VersionMismatch;
+  /** Tools of the last tool list that are not served, and why; only when there are some. */
+  skipped_tools?: readonly SkippedTool[];
 }
 
 /**
@@ -42,6 +45,7 @@ export class HealthTracker {
   protocolVersion: string | null = null;
   era: Era | null = null;
   mismatch: VersionMismatch | undefined;
+  skippedTools: readonly SkippedTool[] = [];
   #errorCount = 0;
   #lastError: string | null = null;
   #lastCheck: number | null = null;
@@ -78,6 +82,7 @@ export class HealthTracker {
       protocol_version: this.protocolVersion,
       era: this.era,
       ...(this.state === "incompatible" && this.mismatch ? { versions: this.mismatch } : {}),
+      ...(this.skippedTools.length > 0 ? { skipped_tools: this.skippedTools } : {}),
     };
   }
 }

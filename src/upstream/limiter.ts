@@ -3,6 +3,11 @@ export class LimiterFullError extends Error {
   override readonly name = "LimiterFullError";
 }
 
+/** Thrown when a waiter's time ran out before a slot came free; it left the queue. */
+export class LimiterTimeoutError extends Error {
+  override readonly name = "LimiterTimeoutError";
+}
+
 interface Waiter {
   resolve: (release: () => void) => void;
   reject: (error: unknown) => void;
@@ -11,7 +16,7 @@ interface Waiter {
 /**
  * At most `max` calls at once; up to `maxQueue` more wait their turn, first
  * come first served; past that, acquire() refuses at once. A waiter whose
- * caller goes away (signal) leaves the queue.
+ * caller goes away (signal) or whose time runs out leaves the queue.
  */
 export class ConcurrencyLimiter {
   #active = 0;
@@ -37,24 +42,37 @@ export class ConcurrencyLimiter {
     return this.#releaser();
   }
 
-  /** Resolves with a release function, to be called exactly once when the call ends. */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Resolves with a release function, to be called exactly once when the call ends. Rejects with the signal's
+   * reason when it aborts, or with LimiterTimeoutError after `timeoutMs` (when given) in the queue.
+   */
+  acquire(signal?: AbortSignal, timeoutMs?: number): Promise<() => void> {
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);
     if (this.#queue.length >= this.maxQueue) {
       return Promise.reject(new LimiterFullError(`${this.#active} calls running and ${this.#queue.length} waiting`));
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      return Promise.reject(new LimiterTimeoutError("no time left to wait for a slot"));
+    }
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
+      const leave = (error: unknown): void => {
         const index = this.#queue.indexOf(waiter);
-        if (index !== -1) {
-          this.#queue.splice(index, 1);
-          reject(signal!.reason);
-        }
+        if (index === -1) return;
+        this.#queue.splice(index, 1);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        reject(error);
       };
+      const onAbort = (): void => leave(signal!.reason);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => leave(new LimiterTimeoutError(`no slot came free within ${timeoutMs} ms`)), timeoutMs);
       const waiter: Waiter = {
         resolve: (release) => {
+          clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
           resolve(release);
         },

@@ -8,7 +8,7 @@ import {
   type ProxyError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { formatSeconds, isLostSession } from "./classify-error.js";
+import { formatSeconds, isLostSession, isUnreadableReply } from "./classify-error.js";
 import type { CallInputs, InputBroker, UnsatisfiedInput } from "./elicitation.js";
 import type { SilenceWatch } from "./silence-watch.js";
 import { UpstreamBusyError } from "./transports/errors.js";
@@ -25,7 +25,8 @@ export interface CallOptions {
 
 /** What a call needs of its connection. */
 export interface CallContext {
-  readonly label: string;
+  /** How messages name the upstream, e.g. `upstream "time" (stdio-node)`. */
+  readonly who: string;
   readonly settings: ConnectionSettings;
   readonly log: Logger;
   /** The current session, or a 503-mapped error. */
@@ -56,17 +57,20 @@ export async function callTool(
   name: string,
   args: Record<string, unknown>,
   options: CallOptions,
+  /** When the call arrived: time spent waiting for a reconnect or in the queue counts against its timeout. */
+  startedAt = Date.now(),
 ): Promise<CallToolResult> {
   const operation = `tool "${name}"`;
   const { settings } = context;
   const timeoutMs = options.timeoutMs ?? settings.toolTimeoutMs;
   const capMs = options.timeoutMs ?? settings.maxToolTimeoutMs;
+  const waitedMs = Date.now() - startedAt;
   // One controller per call, aborted by the caller going away or by the hard cap. The cap's timer starts
   // only with the first progress notification: before that, the tool timeout bounds the call. (No
   // AbortSignal.any/timeout: they cost a timer and weak references on every call. And the SDK's
   // own maxTotalTimeout would not send notifications/cancelled upstream.)
   const controller = options.controller ?? new AbortController();
-  const started = Date.now();
+  const started = startedAt;
   let capTimer: NodeJS.Timeout | undefined;
   let capped = false;
   // A caller-set timeout (X-Tool-Timeout) is a hard bound: progress does not extend it.
@@ -93,6 +97,13 @@ export async function callTool(
 
   async function attempts(): Promise<CallToolResult> {
     for (let attempt = 1; ; attempt++) {
+      // What is left of the tool timeout after the waits (the queue, a reconnect); progress restarts it whole.
+      const leftMs = timeoutMs - (attempt === 1 ? waitedMs : Date.now() - startedAt);
+      if (leftMs <= 0) {
+        throw new UpstreamTimeoutError(
+          `${context.who} could not start ${operation} within ${formatSeconds(timeoutMs)} (waiting for a reconnect or a slot took it all); it was never sent`,
+        );
+      }
       const session = context.session(operation);
       const done = session.watch?.begin();
       const inputs: CallInputs = {};
@@ -103,7 +114,7 @@ export async function callTool(
             { name, arguments: args },
             // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
             {
-              timeout: timeoutMs,
+              timeout: leftMs,
               signal: controller.signal,
               ...progress,
               ...(toolDefinition ? { toolDefinition } : {}),
@@ -129,14 +140,19 @@ export async function callTool(
         const proxyError = capped
           ? new UpstreamTimeoutError(
               capMs > timeoutMs
-                ? `upstream "${context.label}" kept ${operation} going past the cap of ${formatSeconds(capMs)}; the call was cancelled upstream`
-                : `upstream "${context.label}" did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
+                ? `${context.who} kept ${operation} going past the cap of ${formatSeconds(capMs)}; the call was cancelled upstream`
+                : `${context.who} did not answer ${operation} within ${formatSeconds(capMs)}; the call was cancelled upstream`,
               { cause: error },
             )
           : inputs.unsatisfied
             ? inputRequired(context, operation, inputs.unsatisfied, error)
             : context.classify(error, operation, timeoutMs);
         context.failed(proxyError.message);
+        if (isUnreadableReply(error))
+          context.log.warn(
+            { tool: name, error: proxyError.message },
+            "the upstream sent an answer the proxy cannot read",
+          );
         // A busy server (its input full) is slow, not gone: only the call is refused.
         if (proxyError instanceof UpstreamUnavailableError && !(error instanceof UpstreamBusyError)) {
           context.lose(session.client, proxyError.message);
@@ -157,7 +173,7 @@ function inputRequired(
   cause?: unknown,
 ): InputRequiredError {
   return new InputRequiredError(
-    `upstream "${context.label}" asked for input during ${operation} that the proxy could not give, so it was declined (${input.reason}): ${input.message}`,
+    `${context.who} asked for input during ${operation} that the proxy could not give, so it was declined (${input.reason}): ${input.message}`,
     {
       ...(cause === undefined ? {} : { cause }),
       extra: { input_message: input.message, ...(input.url === undefined ? {} : { url: input.url }) },

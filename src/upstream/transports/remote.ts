@@ -8,6 +8,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { Agent, fetch as undiciFetch } from "undici";
 import type { UpstreamTls } from "../../config/schema.js";
+import { rescuingFetch } from "../unreadable-reply.js";
 import { exactRequestBody } from "./wire-json.js";
 
 export interface RemoteTransportOptions {
@@ -20,7 +21,7 @@ export interface RemoteTransportOptions {
 export function createSseTransport(options: RemoteTransportOptions): Transport {
   return new SSEClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
-    fetch: unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch),
+    fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }
 
@@ -28,7 +29,7 @@ export function createSseTransport(options: RemoteTransportOptions): Transport {
 export function createStreamableHttpTransport(options: RemoteTransportOptions): Transport {
   return new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
-    fetch: unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch),
+    fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }
 

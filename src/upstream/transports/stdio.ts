@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
+import { rescueReply } from "../unreadable-reply.js";
 import { deserializeMessage, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/client";
 import type { Logger } from "../../log/logger.js";
 import { UnencodableMessageError, formatSize, type DroppedReplyData } from "./errors.js";
@@ -177,6 +178,9 @@ export class ProcessGroupStdioTransport implements Transport {
     try {
       message = deserializeMessage(line);
     } catch {
+      // An answer we cannot read (`result: null`) fails its request at once instead of at its timeout.
+      const rescued = rescueReply(line);
+      if (rescued) return this.onmessage?.(rescued);
       return this.#limiter.noise(line);
     }
     if (!("id" in message) && "method" in message && !this.#limiter.admit(message.method, message.params)) return;

@@ -19,7 +19,15 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../../../src/errors/index.js";
-import { classifyError, isLostSession, type ErrorContext } from "../../../src/upstream/classify-error.js";
+import {
+  ServerExitedError,
+  classifyError,
+  isBrokenStream,
+  isLostSession,
+  isUnreadableReply,
+  type ErrorContext,
+} from "../../../src/upstream/classify-error.js";
+import { rescueReply } from "../../../src/upstream/unreadable-reply.js";
 
 const context: ErrorContext = {
   upstream: 'upstream "u"',
@@ -166,7 +174,7 @@ describe("classifyError", () => {
       },
     );
     for (const error of [network, closed, serverError]) {
-      const result = classify(error);
+      const result = classifyError(error, { ...context, connecting: true });
       assert.ok(result instanceof UpstreamUnavailableError, error.message);
       assert.equal(result.httpStatus, 503);
     }
@@ -208,16 +216,39 @@ describe("classifyError", () => {
     assert.match(result.message, /resultType missing/);
   });
 
-  it("maps HTTP errors from Streamable HTTP and SSE: a forgotten session or 5xx is 503, auth is 502", () => {
+  it("maps HTTP errors while connecting: 404, 400 or 5xx is 503 (the retry loop tries again), auth is 502", () => {
     for (const error of [
-      httpError(404, "Session not found"),
+      httpError(404, "Not found"),
+      httpError(400, "Bad request"),
       httpError(503, "Busy"),
       new SseError(502, "Bad gateway", undefined as never),
     ]) {
-      const result = classify(error);
+      const result = classifyError(error, { ...context, operation: "connect", connecting: true });
       assert.ok(result instanceof UpstreamUnavailableError, error.message);
       assert.equal(result.httpStatus, 503);
       assert.equal(result.retryAfterSeconds, 7);
+    }
+    const auth = classifyError(httpError(401, "Unauthorized"), { ...context, connecting: true });
+    assert.ok(auth instanceof UpstreamProtocolError);
+  });
+
+  it("maps HTTP errors on a session: only a lost session is 503; 500, 400, 413 fail the one call with 502", () => {
+    for (const error of [httpError(404, "Session not found"), httpError(400, "Bad Request: No valid session ID")]) {
+      const result = classify(error);
+      assert.ok(result instanceof UpstreamUnavailableError, error.message);
+      assert.equal(result.httpStatus, 503);
+    }
+    for (const [status, error] of [
+      [500, httpError(500, "Internal Server Error")],
+      [400, httpError(400, "Bad Request: malformed")],
+      [413, httpError(413, "Payload Too Large")],
+      [503, httpError(503, "Busy")],
+      [502, new SseError(502, "Bad gateway", undefined as never)],
+    ] as const) {
+      const result = classify(error);
+      assert.ok(result instanceof UpstreamProtocolError, error.message);
+      assert.equal(result.httpStatus, 502);
+      assert.match(result.message, new RegExp(`answered tool "t" with HTTP ${status}`));
     }
     for (const error of [httpError(401, "Unauthorized"), new SseError(403, "Forbidden", undefined as never)]) {
       const result = classify(error);
@@ -263,5 +294,62 @@ describe("classifyError", () => {
     assert.match(result.message, /something odd/);
     assert.equal(result.cause, error);
     assert.equal(classify("a string").httpStatus, 502);
+  });
+
+  it("never takes an upstream's own -32000 or -32001 for a closed connection or a timeout (STYLE 16)", () => {
+    for (const code of [-32000, -32001]) {
+      const result = classify(new ProtocolError(code, `the tool's own ${code}`));
+      assert.ok(result instanceof UpstreamProtocolError, String(code));
+      assert.equal(result.httpStatus, 502);
+      assert.equal(result.message, `upstream "u" answered tool "t" with error ${code}: the tool's own ${code}`);
+    }
+    assert.ok(
+      classify(new SdkError(SdkErrorCode.ConnectionClosed, "Connection closed")) instanceof UpstreamUnavailableError,
+    );
+    assert.ok(classify(new SdkError(SdkErrorCode.RequestTimeout, "Request timed out")) instanceof UpstreamTimeoutError);
+  });
+
+  it("says how a stdio server ended during connect, and an event stream failure without a status", () => {
+    const exited = classifyError(new ServerExitedError("exited with code 3", new Error("Connection closed")), {
+      ...context,
+      operation: "connect",
+    });
+    assert.ok(exited instanceof UpstreamUnavailableError);
+    assert.equal(exited.message, 'upstream "u": the server process exited with code 3 during connect');
+    const stream = classify(new SseError(undefined, "TypeError: terminated", undefined as never));
+    assert.ok(stream instanceof UpstreamUnavailableError);
+    assert.doesNotMatch(stream.message, /HTTP/);
+  });
+
+  it("tells a broken stream from the failure of one POST", () => {
+    assert.equal(isBrokenStream(new SseError(undefined, "network", undefined as never)), true);
+    assert.equal(isBrokenStream(new Error("SSE stream disconnected: TypeError: terminated")), true);
+    assert.equal(isBrokenStream(httpError(500, "Error POSTing to endpoint: boom")), false);
+    assert.equal(isBrokenStream(new Error("Error POSTing to endpoint (HTTP 500): boom")), false);
+  });
+
+  it("fails a request at once on an answer it cannot read, marked as ours, never forgeable by the upstream", () => {
+    const rescued = rescueReply('{"jsonrpc":"2.0","id":7,"result":null}');
+    assert.ok(rescued && "error" in rescued);
+    assert.equal(rescued.id, 7);
+    const error = ProtocolError.fromError(rescued.error.code, rescued.error.message, rescued.error.data);
+    assert.equal(isUnreadableReply(error), true);
+    const result = classify(error);
+    assert.ok(result instanceof UpstreamProtocolError);
+    assert.equal(result.httpStatus, 502);
+    assert.match(
+      result.message,
+      /sent an answer to tool "t" that the proxy cannot read \(its result is null, not an object\)/,
+    );
+    assert.match(rescueReply('{"jsonrpc":"2.0","id":"a","result":42}')!.error.message, /a number/);
+    assert.equal(rescueReply('{"jsonrpc":"2.0","method":"notifications/x","params":null}'), undefined);
+    assert.equal(rescueReply("not json"), undefined);
+    assert.equal(rescueReply('{"jsonrpc":"2.0","result":null}'), undefined, "no id: nothing to fail");
+    // The upstream sending the same shape of error is its own error, not ours.
+    const forged = new ProtocolError(-32603, "unreadable answer", {
+      mcpo_unreadable: "mcpo-unreadable-guess",
+      reason: "x",
+    });
+    assert.equal(isUnreadableReply(forged), false);
   });
 });

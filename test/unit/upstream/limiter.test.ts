@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { ConcurrencyLimiter, LimiterFullError } from "../../../src/upstream/limiter.js";
+import { describe, it, mock } from "node:test";
+import { ConcurrencyLimiter, LimiterFullError, LimiterTimeoutError } from "../../../src/upstream/limiter.js";
 
 /** Lets queued promise callbacks run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -157,5 +157,53 @@ describe("ConcurrencyLimiter", () => {
     assert.equal(limiter.waiting, 0);
     first();
     assert.equal(limiter.active, 0);
+  });
+
+  it("takes a waiter whose time runs out out of the queue (LimiterTimeoutError); it never takes a slot", async () => {
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const limiter = new ConcurrencyLimiter(1, 5);
+      const holder = limiter.tryAcquire();
+      assert.ok(holder);
+      let outcome: unknown;
+      limiter.acquire(undefined, 1000).then(
+        () => (outcome = "served"),
+        (error: unknown) => (outcome = error),
+      );
+      mock.timers.tick(999);
+      await settle();
+      assert.equal(outcome, undefined, "still waiting at 999 ms");
+      assert.equal(limiter.waiting, 1);
+      mock.timers.tick(1);
+      await settle();
+      assert.ok((outcome as unknown) instanceof LimiterTimeoutError, String(outcome));
+      assert.equal(limiter.waiting, 0);
+      holder();
+      assert.equal(limiter.active, 0, "the released slot went to nobody");
+      const again = limiter.tryAcquire();
+      await assert.rejects(limiter.acquire(undefined, 0), LimiterTimeoutError, "no time left: refused at once");
+      again?.();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("clears a served waiter's timer: it is not rejected later", async () => {
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const limiter = new ConcurrencyLimiter(1, 5);
+      const holder = limiter.tryAcquire();
+      assert.ok(holder);
+      const served = limiter.acquire(undefined, 1000);
+      holder();
+      const release = await served;
+      mock.timers.tick(5000);
+      await settle();
+      assert.equal(limiter.active, 1);
+      release();
+      assert.equal(limiter.active, 0);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

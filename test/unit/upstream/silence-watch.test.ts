@@ -46,13 +46,24 @@ describe("SilenceWatch", () => {
     end();
   });
 
-  it("never suspects an idle connection (no call pending)", async () => {
+  it("never suspects an idle connection: silence after the last call ends starts no check", async () => {
     let calls = 0;
-    new SilenceWatch(TIMEOUT_MS, async () => {
+    const watch = new SilenceWatch(TIMEOUT_MS, async () => {
       calls++;
     });
-    await advance(TIMEOUT_MS * 4);
-    assert.equal(calls, 0);
+    const end = watch.begin();
+    await advance(TIMEOUT_MS / 2);
+    end();
+    // Idle for many timeouts: nothing is pending, so nothing is suspected.
+    await advance(TIMEOUT_MS * 10);
+    assert.equal(calls, 0, "no check while idle");
+    // A call that begins after a long idle time is not suspected at once: its silence starts now.
+    const next = watch.begin();
+    await advance(TIMEOUT_MS - 10);
+    assert.equal(calls, 0, "the idle time does not count against the new call");
+    await advance(TIMEOUT_MS);
+    assert.equal(calls, 1, "the watch still works: the new call's silence is noticed");
+    next();
   });
 
   it("runs one check at a time, and once per silent period", async () => {

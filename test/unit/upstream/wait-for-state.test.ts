@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import { waitForReady } from "../../../src/upstream/wait-for-state.js";
 
 class Failed extends Error {}
@@ -8,7 +8,13 @@ class Gone extends Error {}
 const fail = (): Error => new Failed("upstream unavailable");
 const gone = (): Error => new Gone("caller went away");
 
+/** Lets promise callbacks run (setImmediate is not mocked). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe("waitForReady", () => {
+  beforeEach(() => mock.timers.enable({ apis: ["setTimeout"] }));
+  afterEach(() => mock.timers.reset());
+
   it("resolves on the state ready and removes its listener", async () => {
     const emitter = new EventEmitter();
     const waiting = waitForReady(emitter, 5000, fail, gone);
@@ -29,12 +35,29 @@ describe("waitForReady", () => {
     assert.equal(emitter.listenerCount("state"), 0);
   });
 
-  it("rejects with fail() after the timeout", async () => {
+  it("rejects with fail() after the timeout, not before", async () => {
     const emitter = new EventEmitter();
-    const started = Date.now();
-    await assert.rejects(waitForReady(emitter, 30, fail, gone), (error: unknown) => error instanceof Failed);
-    assert.ok(Date.now() - started >= 25);
+    let outcome: unknown;
+    waitForReady(emitter, 30, fail, gone).then(
+      () => (outcome = "resolved"),
+      (error: unknown) => (outcome = error),
+    );
+    mock.timers.tick(29);
+    await settle();
+    assert.equal(outcome, undefined, "still waiting at 29 ms");
+    mock.timers.tick(1);
+    await settle();
+    assert.ok((outcome as unknown) instanceof Failed, String(outcome));
     assert.equal(emitter.listenerCount("state"), 0);
+  });
+
+  it("clears its timer once settled: no rejection after ready", async () => {
+    const emitter = new EventEmitter();
+    const waiting = waitForReady(emitter, 30, fail, gone);
+    emitter.emit("state", "ready");
+    assert.equal(await waiting, undefined);
+    mock.timers.tick(1000);
+    await settle();
   });
 
   it("rejects with gone() when the signal aborts, and forgets the signal", async () => {
@@ -71,9 +94,7 @@ describe("waitForReady", () => {
 
   it("rejects at once with gone() when the signal is already aborted", async () => {
     const emitter = new EventEmitter();
-    const started = Date.now();
     await assert.rejects(waitForReady(emitter as never, 300, fail, gone, AbortSignal.abort()), Gone);
-    assert.ok(Date.now() - started < 100);
     assert.equal(emitter.listenerCount("state"), 0);
   });
 });
