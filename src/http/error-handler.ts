@@ -49,7 +49,10 @@ export function toProxyError(error: unknown): ProxyError {
 export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
   const proxyError = toProxyError(error);
   const status = proxyError.httpStatus;
-  const context = { method: req.method, path: req.url, status, code: proxyError.code };
+  // The path without its query: a caller may put a secret there (`?api_key=`), and logs never carry one.
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  const context = { method: req.method, path: query === -1 ? url : url.slice(0, query), status, code: proxyError.code };
   if (proxyError.code === "internal") logger.error({ ...context, err: error }, proxyError.message);
   else if (status >= 500) logger.warn(context, proxyError.message);
   else logger.debug(context, proxyError.message);

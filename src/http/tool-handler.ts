@@ -55,7 +55,7 @@ async function callTool(
   const route = target.catalog?.byName.get(toolName);
   if (!route) {
     target.connection.assertReady(`tool "${toolName}"`);
-    throw new UnknownToolError(`No tool named "${toolName}" on upstream "${target.connection.label}"`);
+    throw new UnknownToolError(`No tool named "${toolName}" on ${target.connection.who}`);
   }
   const requested = requestedTimeoutMs(req.headers[TOOL_TIMEOUT_HEADER]);
   const { args, problems } = checkArguments(route, await readJsonBody(req, maxBodyBytes));

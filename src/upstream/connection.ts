@@ -70,7 +70,8 @@ export interface UpstreamConnectionOptions {
 export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly label: string;
   /** How messages name the upstream: `upstream "time" (stdio-node)` in config mode, `upstream "stdio-node"` alone. */
-  readonly #who: string;
+  /** How messages name this upstream: `upstream "time" (stdio-node)` in config mode, `upstream "stdio-node"` alone. */
+  readonly who: string;
   readonly #options: UpstreamConnectionOptions;
   readonly #log: Logger;
   readonly #health = new HealthTracker();
@@ -104,7 +105,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     super();
     this.#options = options;
     this.label = describeTransport(options.server.transport);
-    this.#who = options.server.name ? `upstream "${options.server.name}" (${this.label})` : `upstream "${this.label}"`;
+    this.who = options.server.name ? `upstream "${options.server.name}" (${this.label})` : `upstream "${this.label}"`;
     this.#log = options.logger.child({ upstream: options.server.name || this.label });
     this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
     this.#onStderrLine = stderrLogger(this.#log);
@@ -114,7 +115,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#callContext = {
       inputs,
       definition: (name) => this.#definitions.get(name),
-      who: this.#who,
+      who: this.who,
       settings: options.server.settings,
       log: this.#log,
       session: (operation) => this.#requireSession(operation),
@@ -415,7 +416,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   #classify(error: unknown, operation: string, timeoutMs?: number): ProxyError {
     return classifyError(error, {
-      upstream: this.#who,
+      upstream: this.who,
       operation,
       retryAfterSeconds: this.#retryAfterSeconds(),
       incompatibleHint: incompatibleHint(this.#options.server.settings),
@@ -440,12 +441,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const lastError = this.#health.snapshot().last_error;
     if (this.state === "incompatible") {
       return new UpstreamIncompatibleError(
-        `cannot run ${operation}: ${lastError ?? `${this.#who} speaks no MCP revision we offered`}`,
+        `cannot run ${operation}: ${lastError ?? `${this.who} speaks no MCP revision we offered`}`,
         { extra: { versions: this.#health.mismatch } },
       );
     }
     return new UpstreamUnavailableError(
-      `${this.#who} is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
+      `${this.who} is ${this.state}, cannot run ${operation}${lastError ? ` (last error: ${lastError})` : ""}`,
       this.#retryAfterSeconds(),
     );
   }
@@ -501,11 +502,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       if (error instanceof LimiterTimeoutError) {
         this.#health.recordFailure(error.message);
         throw new UpstreamTimeoutError(
-          `${this.#who} could not start ${operation} within ${formatSeconds(Math.max(0, timeoutMs))}: it waited in the queue behind ${maxConcurrency} running calls (max_concurrency) and was never sent`,
+          `${this.who} could not start ${operation} within ${formatSeconds(Math.max(0, timeoutMs))}: it waited in the queue behind ${maxConcurrency} running calls (max_concurrency) and was never sent`,
           { cause: error },
         );
       }
-      throw new UpstreamUnavailableError(`${this.#who} is busy (${(error as Error).message}); try again shortly`, 1);
+      throw new UpstreamUnavailableError(`${this.who} is busy (${(error as Error).message}); try again shortly`, 1);
     }
   }
 

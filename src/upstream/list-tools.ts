@@ -76,7 +76,7 @@ function asTool(raw: unknown, warnings: string[], skipped: SkippedTool[]): Tool 
     skipped.push({ name, reason: "it has no name, so no route can serve it" });
     return undefined;
   }
-  const parsed = ToolSchema.safeParse(raw);
+  const parsed = checkTool(raw);
   if (parsed.success) return parsed.data;
   // Kept, with what breaks the schema set right: schemas as given (validation and OpenAPI cope), text fields
   // of another type dropped.
@@ -101,4 +101,18 @@ function asTool(raw: unknown, warnings: string[], skipped: SkippedTool[]): Tool 
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The MCP schema check of one tool. zod walks a schema recursively, so a tool whose input schema nests about 600
+ * levels or more overflows the stack: such a tool is then kept as given, like any other that breaks the schema
+ * (the OpenAPI translation and the validator bound their own depth), instead of failing the whole list.
+ */
+function checkTool(raw: unknown): { success: true; data: Tool } | { success: false } {
+  try {
+    return ToolSchema.safeParse(raw);
+  } catch (error) {
+    if (error instanceof RangeError) return { success: false };
+    throw error;
+  }
 }

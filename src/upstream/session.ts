@@ -7,6 +7,12 @@ import { SilenceWatch } from "./silence-watch.js";
 export interface Session {
   readonly client: Client;
   readonly era: Era;
+  /**
+   * Whether a server's request for input runs in the async context of the call it belongs to (2026-07-28, where the
+   * SDK fulfils it inside callTool; 2025 Streamable HTTP, where it comes on the call's own response stream). On
+   * 2025 stdio it never does (see elicitation.ts).
+   */
+  readonly inputsInCallContext: boolean;
   /** The 2026-07-28 change stream, when the upstream offers one. */
   readonly subscription?: McpSubscription;
   readonly watch?: SilenceWatch;
@@ -47,6 +53,7 @@ export function openSession(options: SessionOptions): Session {
   return {
     client,
     era: options.era,
+    inputsInCallContext: options.era === "modern" || options.remote,
     ...(options.subscription ? { subscription: options.subscription } : {}),
     ...(watch ? { watch } : {}),
     ...(activeCheck ? { activeCheck } : {}),

@@ -30,7 +30,7 @@ export interface CallContext {
   readonly settings: ConnectionSettings;
   readonly log: Logger;
   /** The current session, or a 503-mapped error. */
-  session(operation: string): { client: Client; watch?: SilenceWatch };
+  session(operation: string): { client: Client; watch?: SilenceWatch; inputsInCallContext: boolean };
   /**
    * The tool as the SDK's callTool should see it (for the 2026-07-28 `Mcp-Param-*` headers), if listed. Its
    * outputSchema is left out: results are passed on as the upstream made them, not judged by the SDK.
@@ -109,7 +109,7 @@ export async function callTool(
       const inputs: CallInputs = {};
       const toolDefinition = context.definition(name);
       try {
-        const result = await context.inputs.track(inputs, () =>
+        const result = await context.inputs.track(inputs, session.inputsInCallContext, () =>
           session.client.callTool(
             { name, arguments: args },
             // Progress notifications restart the timeout (onprogress makes the SDK ask for them).

@@ -45,6 +45,7 @@ describe("faults of a stdio server", () => {
     const caller = new AbortController();
     const call = fetch(`${proxy.url}/sleep`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ ms: 4000 }),
       signal: caller.signal,
     });

@@ -124,7 +124,18 @@ describe("secrets are never shown: URL credentials and query values", () => {
     const port = await freePort();
     const url = `http://user:secret@127.0.0.1:${port}/mcp?token=secret123`;
     const proxy = await startProxy(
-      ["--server-type", "streamable-http", "--retry-attempts", "-1", "--log-level", "debug", ...FAST],
+      // A short connection timeout: calls wait for a reconnect up to it before their 503.
+      [
+        "--server-type",
+        "streamable-http",
+        "--retry-attempts",
+        "-1",
+        "--connection-timeout",
+        "2",
+        "--log-level",
+        "debug",
+        ...FAST,
+      ],
       [url],
     );
     // Down: every answer that explains why must stay clean.

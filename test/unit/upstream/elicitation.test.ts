@@ -60,11 +60,11 @@ describe("InputBroker", () => {
     const first: CallInputs = {};
     const second: CallInputs = {};
     await Promise.all([
-      broker.track(first, async () => {
+      broker.track(first, true, async () => {
         await Promise.resolve();
         assert.deepEqual(broker.answer(request(form({ a: { type: "string" } }, ["a"]))), { action: "decline" });
       }),
-      broker.track(second, async () => {
+      broker.track(second, true, async () => {
         assert.deepEqual(broker.answer(request(form({ a: { type: "string", default: "x" } }, ["a"]))), {
           action: "accept",
           content: { a: "x" },
@@ -81,7 +81,7 @@ describe("InputBroker", () => {
   it("keeps the URL of a declined URL request", async () => {
     const broker = new InputBroker("defaults");
     const call: CallInputs = {};
-    await broker.track(call, async () => broker.answer(request(url)));
+    await broker.track(call, true, async () => broker.answer(request(url)));
     assert.deepEqual(call.unsatisfied, {
       reason: "it asks the user to open a URL",
       message: "Sign in",
@@ -93,7 +93,7 @@ describe("InputBroker", () => {
     const broker = new InputBroker("decline");
     const only: CallInputs = {};
     let release!: () => void;
-    const running = broker.track(only, () => new Promise<void>((resolve) => (release = resolve)));
+    const running = broker.track(only, false, () => new Promise<void>((resolve) => (release = resolve)));
     // A 2025 stdio request arrives from the pipe's context, not the call's.
     await new Promise<void>((resolve) => setImmediate(() => (broker.answer(request(form({}))), resolve())));
     assert.equal(only.unsatisfied?.reason, "the elicitation policy is decline");
@@ -102,7 +102,7 @@ describe("InputBroker", () => {
     const b: CallInputs = {};
     let releaseBoth!: () => void;
     const gate = new Promise<void>((resolve) => (releaseBoth = resolve));
-    const both = Promise.all([broker.track(a, () => gate), broker.track(b, () => gate)]);
+    const both = Promise.all([broker.track(a, false, () => gate), broker.track(b, false, () => gate)]);
     release();
     await running;
     await new Promise<void>((resolve) => setImmediate(() => (broker.answer(request(form({}))), resolve())));
@@ -110,5 +110,12 @@ describe("InputBroker", () => {
     assert.equal(b.unsatisfied, undefined);
     releaseBoth();
     await both;
+  });
+
+  it("without the call's context (2025 stdio), a request inside the call is still put on the one call in flight", async () => {
+    const broker = new InputBroker("decline");
+    const call: CallInputs = {};
+    await broker.track(call, false, async () => broker.answer(request(form({}))));
+    assert.equal(call.unsatisfied?.reason, "the elicitation policy is decline");
   });
 });
