@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The README's claims about the layout ("Development"), checked on the source: imports between the folders of
+ * src/ only go down this list, and only src/upstream/ uses the SDK's client at run time (other layers may import
+ * its types).
+ */
+const LAYERS = ["cli", "app", "http", "openapi", "catalog", "upstream", "config", "log", "errors", "json"];
+
+const SRC = fileURLToPath(new URL("../../../src/", import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith(".ts")
+        ? [join(dir, entry.name)]
+        : [],
+  );
+}
+
+/** Every `import ... from "x"` and `export ... from "x"` of a file, with whether it imports types only. */
+function importsOf(text: string): { from: string; typeOnly: boolean }[] {
+  const found: { from: string; typeOnly: boolean }[] = [];
+  for (const match of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?\sfrom\s+"([^"]+)";/gms)) {
+    found.push({ from: match[2]!, typeOnly: match[1] !== undefined });
+  }
+  return found;
+}
+
+const files = sourceFiles(SRC).map((path) => {
+  const rel = relative(SRC, path);
+  return { rel, layer: rel.split("/")[0]!, imports: importsOf(readFileSync(path, "utf8")) };
+});
+
+describe("the layout the README describes", () => {
+  it("has a place in the list for every folder of src/", () => {
+    const folders = new Set(files.map((file) => file.layer));
+    assert.deepEqual(
+      [...folders].filter((folder) => !LAYERS.includes(folder)),
+      [],
+    );
+  });
+
+  it("imports only go down the list of layers", () => {
+    const upward: string[] = [];
+    for (const file of files) {
+      for (const { from } of file.imports) {
+        if (!from.startsWith(".")) continue;
+        const target = relative(SRC, join(SRC, file.rel, "..", from)).split("/")[0]!;
+        if (target === file.layer) continue;
+        if (LAYERS.indexOf(target) < LAYERS.indexOf(file.layer)) upward.push(`${file.rel} imports ${from}`);
+      }
+    }
+    assert.deepEqual(upward, []);
+  });
+
+  it("only src/upstream/ uses the SDK client at run time", () => {
+    const outside = files
+      .filter((file) => file.layer !== "upstream")
+      .flatMap((file) =>
+        file.imports
+          .filter(({ from, typeOnly }) => from.startsWith("@modelcontextprotocol/") && !typeOnly)
+          .map(({ from }) => `${file.rel} imports ${from}`),
+      );
+    assert.deepEqual(outside, []);
+  });
+});
