@@ -93,13 +93,13 @@ function rescueStream(): TransformStream<Uint8Array, Uint8Array> {
     transform(chunk, controller) {
       const text = partial + decoder.decode(chunk, { stream: true });
       const end = text.lastIndexOf("\n") + 1;
+      // The usual chunk is whole events with nothing suspect: passed on as it came, not encoded again.
+      if (partial === "" && end === text.length && !SUSPECT.test(text)) return controller.enqueue(chunk);
       partial = text.slice(end);
       if (end === 0) return;
       const complete = text.slice(0, end);
       controller.enqueue(
-        SUSPECT.test(complete)
-          ? encoder.encode(complete.split("\n").map(rescueEventLine).join("\n"))
-          : encoder.encode(complete),
+        encoder.encode(SUSPECT.test(complete) ? complete.split("\n").map(rescueEventLine).join("\n") : complete),
       );
     },
     flush(controller) {

@@ -310,10 +310,13 @@ describe("classifyError", () => {
   });
 
   it("says how a stdio server ended during connect, and an event stream failure without a status", () => {
-    const exited = classifyError(new ServerExitedError("exited with code 3", new Error("Connection closed")), {
-      ...context,
-      operation: "connect",
-    });
+    const exited = classifyError(
+      new ServerExitedError("exited with code 3", new SdkError(SdkErrorCode.ConnectionClosed, "Connection closed")),
+      {
+        ...context,
+        operation: "connect",
+      },
+    );
     assert.ok(exited instanceof UpstreamUnavailableError);
     assert.equal(exited.message, 'upstream "u": the server process exited with code 3 during connect');
     const stream = classify(new SseError(undefined, "TypeError: terminated", undefined as never));
