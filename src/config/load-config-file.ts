@@ -56,7 +56,7 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigFileError(file, [`not valid JSON: ${(error as Error).message}`]);
+    throw new ConfigFileError(file, [`not valid JSON: ${withoutQuotedText((error as Error).message)}`]);
   }
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -240,4 +240,15 @@ export function formatPath(path: readonly (string | number)[]): string {
   return path
     .map((segment, index) => (typeof segment === "number" ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
     .join("");
+}
+
+/**
+ * JSON.parse's message without the piece of the file it may quote (`Unexpected token 's', "{"key": s"... is not
+ * valid JSON`): a config file holds keys and tokens. The position, when given, says where to look.
+ */
+function withoutQuotedText(message: string): string {
+  return message.replace(
+    /, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s,
+    " (the text is not shown: it may hold secrets)",
+  );
 }

@@ -312,6 +312,13 @@ describe("parseConfigText: problems and warnings", () => {
     assert.match(problems[0] ?? "", /^not valid JSON: /);
   });
 
+  it("never quotes the file's text in that message (it may hold a token)", () => {
+    const problems = problemsOf(undefined, {}, '{"mcpServers": {"x": {"headers": {"A": token-abc123}}}}');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? "", /^not valid JSON: /);
+    assert.doesNotMatch(problems[0] ?? "", /abc12/);
+  });
+
   it("refuses a file without mcpServers", () => {
     assert.deepEqual(problemsOf({ servers: {} }), [
       'mcpServers: must be an object of servers: {"mcpServers": {"name": {...}}}',
