@@ -104,10 +104,13 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
   });
 }
 
+/** Nothing but JSON whitespace (tested without copying the body, as trim() would). */
+const BLANK = /^[ \t\n\r]*$/;
+
 /** The body's text as the tool's arguments (see readJsonBody). */
 export function parseBody(raw: string): unknown {
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-  if (text.trim() === "") return {};
+  if (BLANK.test(text)) return {};
   const scan = scanJson(text, MAX_BODY_DEPTH);
   if (scan.tooDeep) {
     throw new BadRequestError(`The request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
@@ -140,7 +143,9 @@ export function parseBody(raw: string): unknown {
 
 /** The media type's charset as a Buffer encoding; 415 for a media type or charset we do not read. */
 function charsetOf(contentType: string | undefined): BufferEncoding {
-  if (contentType === undefined || contentType.trim() === "") return "utf8";
+  // What nearly every caller sends, without splitting and lowering it.
+  if (contentType === undefined || contentType === "application/json") return "utf8";
+  if (contentType.trim() === "") return "utf8";
   const [media = "", ...parameters] = contentType.split(";");
   const type = media.trim().toLowerCase();
   if (type !== "application/json" && !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]*\+json$/.test(type)) {
