@@ -69,7 +69,6 @@ export interface UpstreamConnectionOptions {
  */
 export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly label: string;
-  /** How messages name the upstream: `upstream "time" (stdio-node)` in config mode, `upstream "stdio-node"` alone. */
   /** How messages name this upstream: `upstream "time" (stdio-node)` in config mode, `upstream "stdio-node"` alone. */
   readonly who: string;
   readonly #options: UpstreamConnectionOptions;

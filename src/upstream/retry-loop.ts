@@ -55,7 +55,6 @@ export function slowestRetryWaitMs(settings: ConnectionSettings): number {
 export function connectWithRetry<T>(options: RetryLoopOptions<T>): Promise<T> {
   const { settings, label, log } = options;
   const limit = settings.retryAttempts < 0 ? "∞" : String(settings.retryAttempts);
-  const minTimeout = Math.max(settings.retryDelayMs, MIN_RETRY_DELAY_MS);
   let reportedDown = false;
   return pRetry(
     async (attempt) => {
@@ -70,7 +69,7 @@ export function connectWithRetry<T>(options: RetryLoopOptions<T>): Promise<T> {
     {
       retries: Infinity,
       factor: settings.backoffFactor,
-      minTimeout,
+      minTimeout: retryWaitMs(settings, 1),
       maxTimeout: slowestRetryWaitMs(settings),
       randomize: false,
       signal: options.signal,

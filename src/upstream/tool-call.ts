@@ -64,13 +64,11 @@ export async function callTool(
   const { settings } = context;
   const timeoutMs = options.timeoutMs ?? settings.toolTimeoutMs;
   const capMs = options.timeoutMs ?? settings.maxToolTimeoutMs;
-  const waitedMs = Date.now() - startedAt;
   // One controller per call, aborted by the caller going away or by the hard cap. The cap's timer starts
   // only with the first progress notification: before that, the tool timeout bounds the call. (No
   // AbortSignal.any/timeout: they cost a timer and weak references on every call. And the SDK's
   // own maxTotalTimeout would not send notifications/cancelled upstream.)
   const controller = options.controller ?? new AbortController();
-  const started = startedAt;
   let capTimer: NodeJS.Timeout | undefined;
   let capped = false;
   // A caller-set timeout (X-Tool-Timeout) is a hard bound: progress does not extend it.
@@ -84,7 +82,7 @@ export async function callTool(
                 capped = true;
                 controller.abort();
               },
-              Math.max(0, capMs - (Date.now() - started)),
+              Math.max(0, capMs - (Date.now() - startedAt)),
             );
           },
         }
@@ -98,7 +96,7 @@ export async function callTool(
   async function attempts(): Promise<CallToolResult> {
     for (let attempt = 1; ; attempt++) {
       // What is left of the tool timeout after the waits (the queue, a reconnect); progress restarts it whole.
-      const leftMs = timeoutMs - (attempt === 1 ? waitedMs : Date.now() - startedAt);
+      const leftMs = timeoutMs - (Date.now() - startedAt);
       if (leftMs <= 0) {
         throw new UpstreamTimeoutError(
           `${context.who} could not start ${operation} within ${formatSeconds(timeoutMs)} (waiting for a reconnect or a slot took it all); it was never sent`,
