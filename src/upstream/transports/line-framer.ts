@@ -61,15 +61,18 @@ export class LineFramer {
 
   #overflow(piece: Buffer): void {
     const { maxLineBytes, overflow } = this.options;
-    const line = Buffer.concat([...this.#chunks, piece.subarray(0, maxLineBytes - this.#size)]);
+    // Only what is kept is copied: the first maxLineBytes for a cut line, the first EDGE_BYTES of a dropped one
+    // (not the whole 64 MiB before it is thrown away).
+    const keep = Math.min(overflow === "truncate" ? maxLineBytes : EDGE_BYTES, this.#size + piece.length);
+    const kept = Buffer.concat([...this.#chunks, piece], keep);
     this.#skipped = this.#size;
     this.#chunks = [];
     this.#size = 0;
     this.#skipping = true;
     if (overflow === "truncate") {
-      this.options.onLine(`${line.toString("utf8")}…`);
+      this.options.onLine(`${kept.toString("utf8")}…`);
     } else {
-      this.#head = Buffer.from(line.subarray(0, EDGE_BYTES));
+      this.#head = kept;
       this.options.onOverflow?.(maxLineBytes);
     }
     this.#skip(piece);
