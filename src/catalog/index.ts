@@ -9,6 +9,7 @@ export type { Catalog, ToolRoute } from "./tool-route.js";
 export type { JsonSchema } from "./json-schema.js";
 export {
   isJsonSchemaObject,
+  forEachSubschema,
   subschemas,
   SCHEMA_KEYWORDS,
   SCHEMA_LIST_KEYWORDS,

@@ -32,23 +32,45 @@ export const SCHEMA_MAP_KEYWORDS = [
 ];
 
 /**
- * Every object subschema of `node` (itself included), depth first. Walks
- * schema positions only, so a property named "prefixItems" is not mistaken
- * for the keyword.
+ * Every object subschema of `node` (itself included). Walks schema positions only, so a property named
+ * "prefixItems" is not mistaken for the keyword; iterative (forEachSubschema), so any depth is safe.
  */
-export function* subschemas(node: JsonSchema): Generator<JsonSchema> {
-  yield node;
-  for (const keyword of SCHEMA_KEYWORDS) {
-    const value = node[keyword];
-    if (isJsonSchemaObject(value)) yield* subschemas(value);
-  }
-  for (const keyword of SCHEMA_LIST_KEYWORDS) {
-    const value = node[keyword];
-    if (Array.isArray(value)) for (const item of value) if (isJsonSchemaObject(item)) yield* subschemas(item);
-  }
-  for (const keyword of SCHEMA_MAP_KEYWORDS) {
-    const value = node[keyword];
-    if (isJsonSchemaObject(value))
-      for (const item of Object.values(value)) if (isJsonSchemaObject(item)) yield* subschemas(item);
+export function subschemas(node: JsonSchema): JsonSchema[] {
+  const all = [node];
+  forEachSubschema(node, (child) => {
+    all.push(child);
+    return true;
+  });
+  return all;
+}
+
+/** Visits one subschema: its depth (1 for the root's own), and how to put another schema in its place. */
+export type SubschemaVisit = (node: JsonSchema, depth: number, replace: (value: JsonSchema) => void) => boolean;
+
+/**
+ * Calls `visit` on each subschema below `root` (not `root` itself); a visit that returns false skips that
+ * subschema's children. Iterative: a schema nested thousands of levels cannot overflow the stack.
+ */
+export function forEachSubschema(root: JsonSchema, visit: SubschemaVisit): void {
+  const stack: { node: JsonSchema; depth: number }[] = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    const child = (container: Record<string, unknown> | unknown[], key: string | number): void => {
+      const value = (container as Record<string, unknown>)[key];
+      if (!isJsonSchemaObject(value)) return;
+      const replace = (replacement: JsonSchema): void => {
+        (container as Record<string, unknown>)[key] = replacement;
+      };
+      if (visit(value, depth + 1, replace)) stack.push({ node: value, depth: depth + 1 });
+    };
+    for (const keyword of SCHEMA_KEYWORDS) child(node, keyword);
+    for (const keyword of SCHEMA_LIST_KEYWORDS) {
+      const list = node[keyword];
+      if (Array.isArray(list)) for (let i = 0; i < list.length; i++) child(list, i);
+    }
+    for (const keyword of SCHEMA_MAP_KEYWORDS) {
+      const map = node[keyword];
+      if (isJsonSchemaObject(map)) for (const key of Object.keys(map)) child(map, key);
+    }
   }
 }

@@ -1,10 +1,4 @@
-import {
-  isJsonSchemaObject,
-  SCHEMA_KEYWORDS,
-  SCHEMA_LIST_KEYWORDS,
-  SCHEMA_MAP_KEYWORDS,
-  type JsonSchema,
-} from "../catalog/index.js";
+import { forEachSubschema, type JsonSchema } from "../catalog/index.js";
 
 /**
  * Deepest nesting of subschemas carried into the OpenAPI document. Real
@@ -42,33 +36,6 @@ function tooDeep(schema: JsonSchema, maxDepth: number): boolean {
     return !found;
   });
   return found;
-}
-
-type Visit = (node: JsonSchema, depth: number, replace: (value: JsonSchema) => void) => boolean;
-
-/** Calls `visit` on each subschema below the root with its depth (1 for the root's own); false skips its children. */
-function forEachSubschema(root: JsonSchema, visit: Visit): void {
-  const stack: { node: JsonSchema; depth: number }[] = [{ node: root, depth: 0 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
-    const child = (container: Record<string, unknown> | unknown[], key: string | number): void => {
-      const value = (container as Record<string, unknown>)[key];
-      if (!isJsonSchemaObject(value)) return;
-      const replace = (replacement: JsonSchema): void => {
-        (container as Record<string, unknown>)[key] = replacement;
-      };
-      if (visit(value, depth + 1, replace)) stack.push({ node: value, depth: depth + 1 });
-    };
-    for (const keyword of SCHEMA_KEYWORDS) child(node, keyword);
-    for (const keyword of SCHEMA_LIST_KEYWORDS) {
-      const list = node[keyword];
-      if (Array.isArray(list)) for (let i = 0; i < list.length; i++) child(list, i);
-    }
-    for (const keyword of SCHEMA_MAP_KEYWORDS) {
-      const map = node[keyword];
-      if (isJsonSchemaObject(map)) for (const key of Object.keys(map)) child(map, key);
-    }
-  }
 }
 
 /** A deep copy of JSON data, iterative (structuredClone recurses). */
