@@ -18,7 +18,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
-import { isDroppedReply, UnencodableMessageError, UpstreamBusyError } from "./transports/errors.js";
+import { UnencodableMessageError, UpstreamBusyError } from "./transports/errors.js";
 
 export interface ErrorContext {
   /** Who failed, for the message: e.g. `upstream "stdio-npx"`. */
@@ -96,8 +96,11 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
     );
   }
   if (isUnreadableReply(error)) {
+    const { kind, reason } = error.data;
     return new UpstreamProtocolError(
-      `${context.upstream} sent an answer to ${context.operation} that the proxy cannot read (${error.data.reason}); the call may have run`,
+      kind === "dropped"
+        ? `${context.upstream} answered ${context.operation}, but ${reason}`
+        : `${context.upstream} sent an answer to ${context.operation} that the proxy cannot read (${reason}); the call may have run`,
       502,
       { cause: error },
     );
@@ -134,7 +137,7 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
   return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${message}`, 502, { cause: error });
 }
 
-/** What the stdio transport refused to send, or a reply it had to drop (see transports/errors.ts). */
+/** What the stdio transport refused to send (see transports/errors.ts). */
 function fromStdioTransport(error: unknown, context: ErrorContext): ProxyError | undefined {
   const { upstream, operation } = context;
   if (error instanceof UpstreamBusyError) {
@@ -146,11 +149,6 @@ function fromStdioTransport(error: unknown, context: ErrorContext): ProxyError |
   }
   if (error instanceof UnencodableMessageError) {
     return new BadRequestError(`${operation} was not sent to ${upstream}: ${error.message}`, { cause: error });
-  }
-  if (error instanceof ProtocolError && isDroppedReply(error.data)) {
-    return new UpstreamProtocolError(`${upstream} answered ${operation}, but ${error.message}`, 502, {
-      cause: error,
-    });
   }
   return undefined;
 }

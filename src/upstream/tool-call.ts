@@ -146,7 +146,8 @@ export async function callTool(
             ? inputRequired(context, operation, inputs.unsatisfied, error)
             : context.classify(error, operation, timeoutMs);
         context.failed(proxyError.message);
-        if (isUnreadableReply(error))
+        // (A reply the transport dropped for its size was logged there.)
+        if (isUnreadableReply(error) && error.data.kind === "unreadable")
           context.log.warn(
             { tool: name, error: proxyError.message },
             "the upstream sent an answer the proxy cannot read",

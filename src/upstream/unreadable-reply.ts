@@ -14,6 +14,8 @@ const MARK = `mcpo-unreadable-${randomUUID()}`;
 
 interface UnreadableData {
   mcpo_unreadable: string;
+  /** `unreadable`: it breaks JSON-RPC (see rescueReply); `dropped`: the stdio transport dropped it, over its size limit. */
+  kind: "unreadable" | "dropped";
   /** What was wrong with the answer, in words. */
   reason: string;
 }
@@ -41,11 +43,20 @@ export function rescueReply(line: string): JSONRPCErrorResponse | undefined {
       : `its result is ${shape(value.result)}, not an object`;
   else if ("error" in value) reason = `its error is ${shape(value.error)}, not a JSON-RPC error object`;
   else return undefined;
-  const data: UnreadableData = { mcpo_unreadable: MARK, reason };
-  return { jsonrpc: "2.0", id, error: { code: -32603, message: `unreadable answer: ${reason}`, data } };
+  return localErrorReply(id, "unreadable", reason);
 }
 
-/** An error made by rescueReply (not one the upstream sent). */
+/** An answer the stdio transport dropped unread (a line over its limit), as the error that fails its request. */
+export function droppedReply(id: string | number, reason: string): JSONRPCErrorResponse {
+  return localErrorReply(id, "dropped", reason);
+}
+
+function localErrorReply(id: string | number, kind: UnreadableData["kind"], reason: string): JSONRPCErrorResponse {
+  const data: UnreadableData = { mcpo_unreadable: MARK, kind, reason };
+  return { jsonrpc: "2.0", id, error: { code: -32603, message: `${kind} answer: ${reason}`, data } };
+}
+
+/** An error made by rescueReply or droppedReply (not one the upstream sent). */
 export function isUnreadableReply(error: unknown): error is ProtocolError & { data: UnreadableData } {
   return (
     error instanceof ProtocolError && (error.data as Partial<UnreadableData> | undefined)?.mcpo_unreadable === MARK

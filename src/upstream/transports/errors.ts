@@ -19,18 +19,6 @@ export class UnencodableMessageError extends Error {
   }
 }
 
-/**
- * The `data` of the JSON-RPC error the stdio transport hands the SDK in place of a reply it had to drop (a line
- * over the limit), so that the call waiting for it fails at once; classify-error.ts recognises it.
- */
-export interface DroppedReplyData {
-  mcpo_dropped_reply: { bytes: number; limit: number };
-}
-
-export function isDroppedReply(data: unknown): data is DroppedReplyData {
-  return typeof data === "object" && data !== null && "mcpo_dropped_reply" in data;
-}
-
 export function formatSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Number((bytes / 1024 / 1024).toFixed(1))} MiB` : `${bytes} bytes`;
 }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
-import { rescueReply } from "../unreadable-reply.js";
+import { droppedReply, rescueReply } from "../unreadable-reply.js";
 import { deserializeMessage, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/client";
 import type { Logger } from "../../log/logger.js";
-import { UnencodableMessageError, formatSize, type DroppedReplyData } from "./errors.js";
+import { UnencodableMessageError, formatSize } from "./errors.js";
 import { LineFramer, type DroppedLine } from "./line-framer.js";
 import { DEFAULT_MAX_BUFFERED_CHARS, Outbox } from "./outbox.js";
 import { StdoutLimiter } from "./stdout-limiter.js";
@@ -198,16 +198,12 @@ export class ProcessGroupStdioTransport implements Transport {
       `dropped a line of ${formatSize(line.bytes)} from stdout, over the limit of ${formatSize(limit)}`,
     );
     if (id === undefined) return;
-    const data: DroppedReplyData = { mcpo_dropped_reply: { bytes: line.bytes, limit } };
-    this.onmessage?.({
-      jsonrpc: "2.0",
-      id,
-      error: {
-        code: -32603,
-        message: `the reply was ${formatSize(line.bytes)}, over the proxy's limit of ${formatSize(limit)} for one message; the proxy dropped it`,
-        data,
-      },
-    });
+    this.onmessage?.(
+      droppedReply(
+        id,
+        `the reply was ${formatSize(line.bytes)}, over the proxy's limit of ${formatSize(limit)} for one message; the proxy dropped it`,
+      ),
+    );
   }
 
   /**
