@@ -4,19 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { buildConfig } from "../../../src/cli/build-config.js";
-import type { CliOptions } from "../../../src/cli/program.js";
 import { UsageError } from "../../../src/cli/usage-error.js";
+import { cliOptions } from "../../helpers/cli-options.js";
 
-const options = (extra: Partial<CliOptions> = {}): CliOptions => ({
-  host: "0.0.0.0",
-  port: "8000",
-  logLevel: "info",
-  rootPath: "",
-  pathPrefix: "/",
-  env: [],
-  corsAllowOrigins: [],
-  ...extra,
-});
+const options = cliOptions;
 
 /** The UsageError message `fn` throws. */
 function usage(fn: () => unknown): string {
