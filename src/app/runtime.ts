@@ -58,7 +58,8 @@ export class ProxyRuntime {
         clientInfo: { name: "mcpo-ts", version: PACKAGE_VERSION },
         publicPath: `${this.#config.http.rootPath}${this.#table.mountPath(server.name)}`,
         doc: this.#config.mode === "single" ? this.#config.doc : {},
-        globalApiKey: this.#config.http.apiKey !== undefined,
+        // An OIDC bearer token is accepted where the key is: the document says bearer auth either way.
+        globalApiKey: this.#config.http.apiKey !== undefined || this.#config.http.auth?.oidc !== undefined,
       });
       mount.on("changed", () => {
         this.#aggregate = undefined;
@@ -113,7 +114,10 @@ export class ProxyRuntime {
         name: mount.name,
         catalog: mount.catalog,
       })),
-      bearerAuth: this.#config.http.apiKey !== undefined || mounts.some((mount) => mount.apiKey !== undefined),
+      bearerAuth:
+        this.#config.http.apiKey !== undefined ||
+        this.#config.http.auth?.oidc !== undefined ||
+        mounts.some((mount) => mount.apiKey !== undefined),
       logger: this.#logger,
     });
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { buildCatalog, filterTools, type Catalog } from "../catalog/index.js";
-import type { DocInfo, ServerConfig } from "../config/schema.js";
+import type { AllowList, DocInfo, ServerConfig } from "../config/schema.js";
 import type { MountedServer } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
@@ -25,6 +25,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   readonly name: string;
   readonly connection: UpstreamConnection;
   readonly apiKey: string | undefined;
+  readonly allow: AllowList | undefined;
   /** Identity of the config this mount runs: hot reload replaces the mount when it changes. */
   readonly fingerprint: string;
   readonly #dependencies: MountDependencies;
@@ -43,6 +44,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     super();
     this.name = server.name;
     this.apiKey = server.apiKey;
+    this.allow = server.allow;
     this.fingerprint = fingerprintOf(server);
     this.#dependencies = dependencies;
     this.#retryAfterSeconds = Math.max(1, Math.ceil(server.settings.retryDelayMs / 1000));

@@ -10,9 +10,12 @@ import {
   resolveConnectionSettings,
   serverTypeSchema,
   type AppConfig,
+  type InboundAuthConfig,
+  type LoadedServers,
   type TransportConfig,
 } from "../config/schema.js";
-import { loadConfigFile } from "../config/load-config-file.js";
+import { authFileSchema, resolveInboundAuth, type AuthFileInput } from "../config/auth-schema.js";
+import { ConfigFileError, loadConfigFile } from "../config/load-config-file.js";
 import { envProblems, moveUrlCredentials } from "../config/safe-values.js";
 import { redactUrl } from "../errors/redact.js";
 import type { LogLevelName } from "../log/logger.js";
@@ -76,7 +79,7 @@ const cliSchema = z.object({
 });
 
 /** Environment variables the proxy reads for its own secrets: not passed on to stdio servers. */
-const OWN_SECRETS = ["MCPO_API_KEY"];
+const OWN_SECRETS = ["MCPO_API_KEY", "MCPO_JWT_SECRET"];
 
 /** commander's camelCase option names back to the flags the user typed. */
 const FLAG_NAMES: Record<string, string> = {
@@ -100,6 +103,14 @@ const FLAG_NAMES: Record<string, string> = {
   max_concurrency: "--max-concurrency",
   protocol: "--protocol",
   elicitation: "--elicitation",
+  jwt_secret: "--jwt-secret-file",
+  jwt_header: "--jwt-header",
+  oidc_issuer: "--oidc-issuer",
+  oidc_audience: "--oidc-audience",
+  oidc_jwks_url: "--oidc-jwks-url",
+  oidc_algorithms: "--oidc-algorithms",
+  jwt_clock_skew: "--jwt-clock-skew",
+  jwks_timeout: "--jwks-timeout",
 };
 
 /**
@@ -137,7 +148,6 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   if (Boolean(cli.sslCertfile) !== Boolean(cli.sslKeyfile)) {
     throw new UsageError("--ssl-certfile and --ssl-keyfile go together: give both or neither");
   }
-  if (cli.strictAuth && !cli.apiKey) throw new UsageError("--strict-auth needs --api-key");
 
   const serverEnv = readServerEnv(options);
   const baseEnv = stringEntries(processEnv);
@@ -174,18 +184,28 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
         };
   // The file is parsed here, at the edge: a bad one stops us before anything starts (ConfigFileError).
   const loaded = source?.load();
+  const auth = buildInboundAuth(options, processEnv, loaded?.auth);
+  if (cli.strictAuth && !cli.apiKey && !auth) {
+    throw new UsageError("--strict-auth needs --api-key, or a JWT setting (--jwt-secret-file, --oidc-issuer)");
+  }
+  const checkedSource = source && {
+    ...source,
+    load: () => withAllowChecked(source.path, source.load(), auth !== undefined),
+  };
+  if (loaded) withAllowChecked(source!.path, loaded, auth !== undefined);
   return {
     logLevel: cli.logLevel,
     warnings: loaded?.warnings ?? [],
     config: {
       mode: multi ? "multi" : "single",
       pathPrefix: cli.pathPrefix,
-      ...(source ? { source } : {}),
+      ...(checkedSource ? { source: checkedSource } : {}),
       http: {
         host: cli.host,
         port: cli.port,
         ...(cli.apiKey === undefined ? {} : { apiKey: cli.apiKey }),
         strictAuth: cli.strictAuth,
+        ...(auth === undefined ? {} : { auth }),
         corsAllowOrigins: cli.corsAllowOrigins.length > 0 ? cli.corsAllowOrigins : [...DEFAULTS.corsAllowOrigins],
         rootPath: cli.rootPath,
         ...(cli.sslCertfile === undefined ? {} : { sslCertfile: cli.sslCertfile }),
@@ -251,6 +271,84 @@ function readApiKey(options: CliOptions): string | undefined {
   const key = text.replace(/[\r\n]+$/, "");
   if (key === "") throw new UsageError(`--api-key-file: ${options.apiKeyFile} is empty`);
   return key;
+}
+
+/**
+ * The JWT settings: the config file's `auth` block, each key overridden by its flag; the secret from
+ * --jwt-secret-file or MCPO_JWT_SECRET (not a flag: a secret on the command line shows in `ps`), else the file's
+ * `jwt_secret` or `jwt_secret_file`. Files are read once, here. Undefined when nothing asks for JWTs.
+ */
+function buildInboundAuth(
+  options: CliOptions,
+  processEnv: NodeJS.ProcessEnv,
+  fromFile: AuthFileInput | undefined,
+): InboundAuthConfig | undefined {
+  const envSecret = processEnv.MCPO_JWT_SECRET === "" ? undefined : processEnv.MCPO_JWT_SECRET;
+  if (envSecret !== undefined && options.jwtSecretFile !== undefined) {
+    throw new UsageError("--jwt-secret-file: give the secret once: --jwt-secret-file or MCPO_JWT_SECRET");
+  }
+  const flags = authFileSchema.safeParse(
+    dropUndefined({
+      jwt_header: options.jwtHeader,
+      oidc_issuer: options.oidcIssuer,
+      oidc_audience: options.oidcAudience && listOf(options.oidcAudience),
+      oidc_jwks_url: options.oidcJwksUrl,
+      oidc_algorithms: options.oidcAlgorithms && listOf(options.oidcAlgorithms),
+      jwt_clock_skew: options.jwtClockSkew,
+      jwks_timeout: options.jwksTimeout,
+    }),
+  );
+  if (!flags.success) {
+    const issue = flags.error.issues[0]!;
+    throw new UsageError(`${FLAG_NAMES[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`);
+  }
+  const { jwt_secret_file: fileSecretFile, jwt_secret: fileSecret, ...fileRest } = fromFile ?? {};
+  if (fileSecret !== undefined && fileSecretFile !== undefined) {
+    throw new UsageError("auth: give jwt_secret or jwt_secret_file, not both");
+  }
+  const secret =
+    options.jwtSecretFile !== undefined
+      ? readSecretFile("--jwt-secret-file", options.jwtSecretFile)
+      : (envSecret ??
+        fileSecret ??
+        (fileSecretFile === undefined ? undefined : readSecretFile("auth.jwt_secret_file", fileSecretFile)));
+  const resolved = resolveInboundAuth({
+    ...fileRest,
+    ...flags.data,
+    ...(secret === undefined ? {} : { jwt_secret: secret }),
+  });
+  if ("problem" in resolved) throw new UsageError(resolved.problem);
+  return resolved.auth;
+}
+
+/** A server's `allow` means nothing without a way to verify who calls: refused, not ignored. */
+function withAllowChecked(file: string, loaded: LoadedServers, verifying: boolean): LoadedServers {
+  if (verifying) return loaded;
+  const guarded = loaded.servers.filter((server) => server.allow !== undefined).map((server) => server.name);
+  if (guarded.length === 0) return loaded;
+  throw new ConfigFileError(
+    file,
+    guarded.map(
+      (name) =>
+        `mcpServers.${name}.allow: needs JWT verification to know who calls (auth.jwt_secret, auth.oidc_issuer, or --jwt-secret-file, --oidc-issuer)`,
+    ),
+  );
+}
+
+function readSecretFile(what: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const secret = text.replace(/[\r\n]+$/, "");
+  if (secret === "") throw new UsageError(`${what}: ${path} is empty`);
+  return secret;
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** --env-path (a dotenv file) then --env KEY=VALUE, the latter winning. */

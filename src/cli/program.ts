@@ -12,6 +12,14 @@ export interface CliOptions {
   apiKey?: string;
   apiKeyFile?: string;
   strictAuth?: boolean;
+  jwtSecretFile?: string;
+  jwtHeader?: string;
+  oidcIssuer?: string;
+  oidcAudience?: string[];
+  oidcJwksUrl?: string;
+  oidcAlgorithms?: string[];
+  jwtClockSkew?: string;
+  jwksTimeout?: string;
   corsAllowOrigins: string[];
   allowedHosts?: string[];
   maxConnections?: string;
@@ -41,6 +49,8 @@ export interface CliOptions {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** A repeatable flag whose absence must stay visible (undefined), so that the config file's value applies. */
+const collectSome = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const c = DEFAULTS.connection;
 
 /** The `mcpo` command line: Python mcpo's flags and spellings, plus our own connection settings. */
@@ -73,7 +83,34 @@ export function createProgram(): Command {
       ).env("MCPO_API_KEY"),
     )
     .option("--api-key-file <file>", "read the --api-key from a file (a key on the command line shows in ps)")
-    .option("--strict-auth", "with --api-key: protect /docs, /openapi.json and /health too")
+    .option("--strict-auth", "with --api-key or a JWT setting: protect /docs, /openapi.json and /health too")
+    .option(
+      "--jwt-secret-file <file>",
+      "accept Open WebUI's signed user header (HS256) made with the secret in this file (or env MCPO_JWT_SECRET)",
+    )
+    .option("--jwt-header <name>", `header of Open WebUI's user token (default: ${DEFAULTS.auth.jwt_header})`)
+    .option(
+      "--oidc-issuer <url>",
+      "accept OIDC bearer JWTs from this issuer (exactly its iss), checked against its JWKS",
+    )
+    .addOption(
+      new Option(
+        "--oidc-audience <aud>",
+        "audience OIDC tokens must be issued for (needed with --oidc-issuer); repeatable",
+      ).argParser(collectSome),
+    )
+    .option("--oidc-jwks-url <url>", "the issuer's JWKS (default: jwks_uri of its /.well-known/openid-configuration)")
+    .addOption(
+      new Option(
+        "--oidc-algorithms <alg>",
+        "signature algorithms accepted on OIDC tokens; repeatable (default: RS*, PS*, ES*, EdDSA; never none or HS*)",
+      ).argParser(collectSome),
+    )
+    .option("--jwt-clock-skew <seconds>", `leeway on exp, nbf and iat (default: ${DEFAULTS.auth.jwt_clock_skew})`)
+    .option(
+      "--jwks-timeout <seconds>",
+      `bound on fetching the JWKS or openid-configuration (default: ${DEFAULTS.auth.jwks_timeout})`,
+    )
     .addOption(
       new Option("--cors-allow-origins <origin>", "allowed CORS origin; repeat or comma-separate for several")
         .argParser(collect)

@@ -61,6 +61,15 @@ export const DEFAULTS = {
      */
     elicitation: "defaults",
   },
+  /** Inbound JWTs (src/auth/): the config file's `auth` block and the matching flags. */
+  auth: {
+    /** Header Open WebUI puts its signed user token in (its FORWARD_USER_INFO_HEADER_JWT). */
+    jwt_header: "X-OpenWebUI-User-Jwt",
+    /** Leeway on `exp`, `nbf` and `iat`, in seconds, for clocks that drift apart. */
+    jwt_clock_skew: 30,
+    /** Bound on one fetch of the JWKS or of the issuer's openid-configuration. */
+    jwks_timeout: 5,
+  },
   /** Bound on the MCP ping behind `GET /health`. */
   healthCheckTimeout: 5,
   /** How long shutdown waits for in-flight calls before closing upstreams. */

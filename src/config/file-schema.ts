@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkWith, envProblems, headerProblems, headerValueProblem } from "./safe-values.js";
+import { allowSchema, authFileSchema } from "./auth-schema.js";
 import { connectionSettingsInputSchema, normalizeServerType } from "./schema.js";
 
 const required = (what: string) => (issue: { input: unknown }) =>
@@ -20,6 +21,8 @@ const commonKeys = {
   enabled_tools: toolList.optional(),
   connection_settings: connectionSettingsInputSchema.optional(),
   api_key: z.string().min(1, "must not be empty").optional(),
+  /** Who may call this server's tools, among callers with a verified JWT (see src/auth/). */
+  allow: allowSchema.optional(),
 };
 
 const stdioServerSchema = z.object({
@@ -95,13 +98,14 @@ export const configFileSchema = z.object(
       error: 'must be an object of servers: {"mcpServers": {"name": {...}}}',
     }),
     connection_settings: connectionSettingsInputSchema.optional(),
+    auth: authFileSchema.optional(),
   },
   { error: 'must be a JSON object: {"mcpServers": {...}}' },
 );
 
 /** Keys we understand, for the "unknown key" warnings. */
 export const KNOWN_KEYS = {
-  top: ["mcpServers", "connection_settings"],
+  top: ["mcpServers", "connection_settings", "auth"],
   stdio: Object.keys(stdioServerSchema.shape),
   remote: Object.keys(remoteServerSchema("sse").shape),
   settings: Object.keys(connectionSettingsInputSchema.shape),

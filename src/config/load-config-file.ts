@@ -131,10 +131,16 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       disabled: entry.data.disabled,
       tools: toolFilter(entry.data),
       ...(entry.data.api_key === undefined ? {} : { apiKey: entry.data.api_key }),
+      ...(entry.data.allow === undefined ? {} : { allow: entry.data.allow }),
     });
   }
   if (problems.length > 0) throw new ConfigFileError(file, problems);
-  return { servers, warnings };
+  if (!top.auth) return { servers, warnings };
+  // A relative secret file is found beside the config file, like the TLS files.
+  const { jwt_secret_file: secretFile } = top.auth;
+  const auth =
+    secretFile === undefined ? top.auth : { ...top.auth, jwt_secret_file: resolve(dirname(resolve(file)), secretFile) };
+  return { servers, warnings, auth };
 }
 
 function toTransport(entry: ServerEntry, baseDir: string, path: string[], problems: string[]): TransportConfig {

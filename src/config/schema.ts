@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULTS } from "./defaults.js";
 import { LOG_LEVELS } from "../log/logger.js";
 import { checkWith, headerProblems } from "./safe-values.js";
+import type { AuthFileInput } from "./auth-schema.js";
 
 /** The canonical spelling of a transport type, or undefined when it is not one we know. */
 export function normalizeServerType(value: string): "stdio" | "sse" | "streamable-http" | undefined {
@@ -182,6 +183,55 @@ export interface ServerConfig {
   readonly tools: ToolFilter;
   /** Key for this server's routes only (instead of the global --api-key). */
   readonly apiKey?: string;
+  /** Who may call this server's tools (config file `allow`); absent: any authenticated caller. */
+  readonly allow?: AllowList;
+}
+
+/**
+ * A server's allow-list of verified identities (see src/auth/allow-list.ts): a caller passes when any list names
+ * them. `users` match the subject or the email, `roles` the `role`/`roles` claim, `groups` the `groups` claim.
+ */
+export interface AllowList {
+  readonly users: readonly string[];
+  readonly roles: readonly string[];
+  readonly groups: readonly string[];
+}
+
+/** JWT algorithms a JWKS may sign with: asymmetric only (an HMAC key on this path is key confusion). */
+export const JWKS_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+/** Inbound identity beyond the static key: JWTs verified with jose (src/auth/). */
+export interface InboundAuthConfig {
+  /** Open WebUI's signed user header (HS256 with a shared secret); absent: the header is not read. */
+  readonly openWebUi?: {
+    readonly secret: string;
+    /** Header name, as written (DEFAULTS.auth.jwt_header); matched ignoring case. */
+    readonly header: string;
+  };
+  /** OIDC bearer tokens checked against the issuer's JWKS; absent: bearer values are only API keys. */
+  readonly oidc?: {
+    readonly issuer: string;
+    /** Accepted `aud` values (one must match). */
+    readonly audience: readonly string[];
+    /** The JWKS URL; absent: `jwks_uri` of `{issuer}/.well-known/openid-configuration`, fetched on first use. */
+    readonly jwksUrl?: string;
+    readonly algorithms: readonly (typeof JWKS_ALGORITHMS)[number][];
+  };
+  /** Leeway on `exp`, `nbf` and `iat`, in seconds. */
+  readonly clockSkewSeconds: number;
+  /** Bound on one fetch of the JWKS or the discovery document. */
+  readonly fetchTimeoutMs: number;
 }
 
 export interface HttpConfig {
@@ -190,6 +240,8 @@ export interface HttpConfig {
   readonly apiKey?: string;
   /** Protect docs and the OpenAPI document too, not just tool routes. */
   readonly strictAuth: boolean;
+  /** JWT verification (--jwt-secret-file, --oidc-issuer..., or the config file's `auth`); absent: keys only. */
+  readonly auth?: InboundAuthConfig;
   readonly corsAllowOrigins: readonly string[];
   /** Prefix under which a reverse proxy serves us, e.g. "/mcpo"; "" when none. */
   readonly rootPath: string;
@@ -220,6 +272,8 @@ export interface ConfigSource {
 
 export interface LoadedServers {
   readonly servers: readonly ServerConfig[];
+  /** The file's top-level `auth` block as written (merged with the flags once, at start). */
+  readonly auth?: AuthFileInput;
   /** Unknown keys and other things we ignored, each with its path. */
   readonly warnings: readonly string[];
 }

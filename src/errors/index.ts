@@ -1,6 +1,7 @@
 export { REDACTED, redactText, redactUrl } from "./redact.js";
 export { ProxyError, type ProxyErrorCode, type ProxyErrorOptions } from "./proxy-error.js";
 export {
+  AuthUnavailableError,
   BadRequestError,
   ClientClosedRequestError,
   ForbiddenError,
@@ -15,6 +16,7 @@ export {
   ProxyBusyError,
   ToolExecutionError,
   UnauthorizedError,
+  type UnauthorizedReason,
   UnknownToolError,
   UnsupportedMediaTypeError,
   UpstreamIncompatibleError,

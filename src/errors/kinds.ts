@@ -15,17 +15,54 @@ export class BadRequestError extends ProxyError {
   }
 }
 
+/**
+ * Why a caller was not authenticated, sent as `detail.reason`: no credential at all, one that is not valid
+ * (bad signature, wrong issuer or audience, unknown key, refused algorithm, malformed), or one that has expired.
+ */
+export type UnauthorizedReason = "missing" | "invalid" | "expired";
+
+/**
+ * 401: no credential, or one that does not hold. Rendered with `WWW-Authenticate: Bearer`, plus
+ * `error="invalid_token"` (RFC 6750 section 3.1) when a token was sent and refused. The message says which
+ * check failed, never what the token held.
+ */
 export class UnauthorizedError extends ProxyError {
   override readonly name = "UnauthorizedError";
-  constructor(message = "Missing bearer token: send 'Authorization: Bearer <api key>'") {
-    super("unauthorized", 401, message);
+  constructor(
+    message = "Missing bearer token: send 'Authorization: Bearer <api key>'",
+    readonly reason: UnauthorizedReason = "missing",
+  ) {
+    super("unauthorized", 401, message, { extra: { reason } });
+  }
+
+  /** The `WWW-Authenticate` value. */
+  get challenge(): string {
+    return this.reason === "missing" ? "Bearer" : 'Bearer error="invalid_token"';
   }
 }
 
+/** 403: a wrong API key, or a verified caller who is not on the server's allow-list. */
 export class ForbiddenError extends ProxyError {
   override readonly name = "ForbiddenError";
   constructor(message = "Invalid API key") {
     super("forbidden", 403, message);
+  }
+}
+
+/**
+ * 503: a token could not be checked because the identity provider did not answer (its JWKS or discovery
+ * document is unreachable, slow or broken). Not a 401: the token may be good, and a client told 401 would drop
+ * it or send its user to log in again; never a pass either.
+ */
+export class AuthUnavailableError extends ProxyError {
+  override readonly name = "AuthUnavailableError";
+  constructor(
+    message: string,
+    /** Seconds a caller should wait before trying again (sent as `Retry-After`). */
+    readonly retryAfterSeconds: number,
+    options?: ProxyErrorOptions,
+  ) {
+    super("auth_unavailable", 503, message, options);
   }
 }
 

@@ -12,6 +12,7 @@ export type ProxyErrorCode =
   | "bad_request"
   | "unauthorized"
   | "forbidden"
+  | "auth_unavailable"
   | "not_found"
   | "method_not_allowed"
   | "origin_not_allowed"

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import {
+  AuthUnavailableError,
   BadRequestError,
   InternalError,
   InvalidArgumentsError,
@@ -9,6 +10,7 @@ import {
   PayloadTooLargeError,
   ProxyBusyError,
   ProxyError,
+  UnauthorizedError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
@@ -62,11 +64,16 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     return;
   }
   const headers: Record<string, string> = {};
-  if (proxyError instanceof UpstreamUnavailableError || proxyError instanceof ProxyBusyError)
+  if (
+    proxyError instanceof UpstreamUnavailableError ||
+    proxyError instanceof ProxyBusyError ||
+    proxyError instanceof AuthUnavailableError
+  )
     headers["Retry-After"] = String(proxyError.retryAfterSeconds);
   if (proxyError instanceof ProxyBusyError) headers.Connection = "close";
   if (proxyError instanceof MethodNotAllowedError) headers.Allow = proxyError.allow;
-  if (status === 401) headers["WWW-Authenticate"] = "Bearer";
+  if (status === 401)
+    headers["WWW-Authenticate"] = proxyError instanceof UnauthorizedError ? proxyError.challenge : "Bearer";
   writeJson(res, status, errorBody(proxyError), headers);
 }
 

@@ -2,9 +2,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { createAuthorize } from "./auth.js";
+import { createAuthorize, type AuthDecision } from "./auth.js";
 import { createCors, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
-import { sendError } from "./error-handler.js";
+import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
 import type { MountTable } from "./mount-table.js";
 import { withoutRootPath } from "./root-path.js";
@@ -38,7 +38,7 @@ export function createPipeline(options: PipelineOptions): RequestListener {
   const { http, mounts, callTool, app, refusal, logger } = options;
   const hostAllowed = createHostCheck(http);
   const cors = createCors(http.corsAllowOrigins);
-  const authorize = createAuthorize(http);
+  const authorize = createAuthorize(http, { logger });
   const refuse = (req: IncomingMessage, res: ServerResponse, error: ProxyError): void =>
     sendError(req, res, error, logger);
 
@@ -57,21 +57,29 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     cors.answer(req, res);
     if (method === "POST" && toolName !== undefined) {
       if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
-      const denied = authorize(req, hit!.server, true);
-      if (denied) return refuse(req, res, denied);
-      return callTool(req, res, hit!.server, toolName);
+      return afterAuth(authorize(req, hit!.server, true), () => callTool(req, res, hit!.server, toolName));
     }
 
-    const denied = authorize(req, hit?.server, false);
-    if (denied) return refuse(req, res, denied);
-    if (toolName !== undefined && isToolRoute(hit!.server, toolName)) {
-      const shared = MOUNT_GET_ROUTES.has(toolName.toLowerCase());
-      if (!(shared && (method === "GET" || method === "HEAD"))) {
-        const path = (req.url ?? "/").split("?")[0]!;
-        return refuse(req, res, new MethodNotAllowedError(method ?? "?", path, shared ? "GET, HEAD, POST" : "POST"));
+    afterAuth(authorize(req, hit?.server, false), () => {
+      if (toolName !== undefined && isToolRoute(hit!.server, toolName)) {
+        const shared = MOUNT_GET_ROUTES.has(toolName.toLowerCase());
+        if (!(shared && (method === "GET" || method === "HEAD"))) {
+          const path = (req.url ?? "/").split("?")[0]!;
+          return refuse(req, res, new MethodNotAllowedError(method ?? "?", path, shared ? "GET, HEAD, POST" : "POST"));
+        }
       }
+      app(req, res);
+    });
+
+    /** Goes on when allowed, else answers the refusal; waits only when a JWT is being verified. */
+    function afterAuth(decision: AuthDecision, next: () => void): void {
+      if (decision === undefined) return next();
+      if (!(decision instanceof Promise)) return refuse(req, res, decision);
+      decision.then(
+        (denied) => (denied ? refuse(req, res, denied) : next()),
+        (error: unknown) => refuse(req, res, toProxyError(error)),
+      );
     }
-    app(req, res);
   };
 }
 

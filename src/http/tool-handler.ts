@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import accepts from "accepts";
 import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
+import type { AllowList } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import type { UpstreamConnection } from "../upstream/index.js";
 import { sendError } from "./error-handler.js";
@@ -17,6 +18,8 @@ export interface ToolTarget {
   readonly connection: UpstreamConnection;
   /** Key for this server's routes; falls back to the global --api-key. */
   readonly apiKey: string | undefined;
+  /** Who may call its tools (verified JWT identities); absent: any authenticated caller. */
+  readonly allow?: AllowList;
 }
 
 /** Header a caller may send to shorten (never extend) the tool timeout, in seconds. */

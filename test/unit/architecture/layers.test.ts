@@ -7,9 +7,10 @@ import { fileURLToPath } from "node:url";
 /**
  * The README's claims about the layout ("Development"), checked on the source: imports between the folders of
  * src/ only go down this list, and only src/upstream/ uses the SDK's client at run time (other layers may import
- * its types).
+ * its types). auth (verifying callers' JWTs) sits below upstream, so it cannot reach an upstream connection, and
+ * above config, whose typed settings it takes.
  */
-const LAYERS = ["cli", "app", "http", "openapi", "catalog", "upstream", "config", "log", "errors", "json"];
+const LAYERS = ["cli", "app", "http", "openapi", "catalog", "upstream", "auth", "config", "log", "errors", "json"];
 
 const SRC = fileURLToPath(new URL("../../../src/", import.meta.url));
 
