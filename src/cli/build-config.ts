@@ -188,9 +188,15 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   if (cli.strictAuth && !cli.apiKey && !auth) {
     throw new UsageError("--strict-auth needs --api-key, or a JWT setting (--jwt-secret-file, --oidc-issuer)");
   }
+  const startedWith = JSON.stringify(loaded?.auth);
   const checkedSource = source && {
     ...source,
-    load: () => withAllowChecked(source.path, source.load(), auth !== undefined),
+    load: (): LoadedServers => {
+      const again = withAllowChecked(source.path, source.load(), auth !== undefined);
+      if (JSON.stringify(again.auth) === startedWith) return again;
+      // Verifiers are built once, at start; say so rather than seem to apply it.
+      return { ...again, warnings: [...again.warnings, "auth: changed, but applies only after a restart"] };
+    },
   };
   if (loaded) withAllowChecked(source!.path, loaded, auth !== undefined);
   return {

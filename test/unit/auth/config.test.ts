@@ -167,3 +167,18 @@ describe("inbound JWT settings", () => {
     );
   });
 });
+
+describe("inbound JWT settings on hot reload", () => {
+  it("warn that a changed auth block needs a restart, and check allow-lists again", () => {
+    const path = file({ auth: { jwt_secret: "one" }, mcpServers: servers });
+    const config = buildConfig(cliOptions({ config: path, hotReload: true }), [], {}).config;
+    assert.deepEqual(config.source?.load().warnings, []);
+    writeFileSync(path, JSON.stringify({ auth: { jwt_secret: "two" }, mcpServers: servers }));
+    const warnings = config.source?.load().warnings ?? [];
+    assert.deepEqual(warnings, ["auth: changed, but applies only after a restart"]);
+    assert.ok(!warnings.join().includes("two"));
+    writeFileSync(path, JSON.stringify({ mcpServers: { a: { command: "node", allow: { users: ["x"] } } } }));
+    // JWT verification is on (from the start), so a new allow-list is fine.
+    assert.deepEqual(config.source?.load().servers[0]?.allow?.users, ["x"]);
+  });
+});
