@@ -27,9 +27,11 @@ export interface Idp {
 
 export const AUDIENCE = "mcpo-gateway";
 
+/** RSA key generation is slow on a busy machine: one published and one other key per test process, shared. */
+const keyPairs = Promise.all([generateKeyPair("RS256", { extractable: true }), generateKeyPair("RS256")]);
+
 export async function startIdp(path = "/realms/team"): Promise<Idp> {
-  const published = await generateKeyPair("RS256", { extractable: true });
-  const other = await generateKeyPair("RS256");
+  const [published, other] = await keyPairs;
   const publicJwk: JWK = { ...(await exportJWK(published.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
   const hanging: ServerResponse[] = [];
   const fetches = { jwks: 0, discovery: 0 };
