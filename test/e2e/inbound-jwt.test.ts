@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { EVERYTHING_ENTRY, EVERYTHING_STDIO } from "../helpers/everything.js";
 import { configFile } from "../helpers/config-file.js";
 import { AUDIENCE, signHs256, startIdp, unsignedToken, type Idp } from "../helpers/idp.js";
 import { stopAll } from "../helpers/processes.js";
-import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
+import { CLI, startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 type Json = Record<string, any>;
@@ -196,5 +197,33 @@ describe("inbound JWTs when the identity provider is down", () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.body, "Echo: back");
     assert.equal(idp.fetches.discovery, asked + 1);
+  });
+});
+
+describe("inbound JWT flags on the command line", () => {
+  it("lists them in --help, and stops with a usage error naming the flag when they cannot work", () => {
+    const help = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" }).stdout;
+    for (const flag of [
+      "--jwt-secret-file",
+      "--oidc-issuer",
+      "--oidc-audience",
+      "--oidc-jwks-url",
+      "--jwt-clock-skew",
+    ]) {
+      assert.ok(help.includes(flag), flag);
+    }
+    const cases: [string[], RegExp][] = [
+      [["--oidc-issuer", "https://id.example.com"], /--oidc-audience/],
+      [
+        ["--oidc-issuer", "https://id.example.com", "--oidc-audience", "a", "--oidc-algorithms", "HS256"],
+        /--oidc-algorithms: "HS256" is not accepted/,
+      ],
+      [["--jwt-secret-file", "/does/not/exist"], /--jwt-secret-file: cannot read/],
+    ];
+    for (const [flags, message] of cases) {
+      const run = spawnSync(process.execPath, [CLI, ...flags, "--", "node"], { encoding: "utf8", timeout: 10_000 });
+      assert.notEqual(run.status, 0, flags.join(" "));
+      assert.match(run.stderr, message);
+    }
   });
 });
