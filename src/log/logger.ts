@@ -83,7 +83,21 @@ export function createLogger(
         },
       },
       redact: {
-        paths: ["headers", "*.headers", "env", "*.env", "apiKey", "*.apiKey", "authorization", "*.authorization"],
+        paths: [
+          "headers",
+          "*.headers",
+          "env",
+          "*.env",
+          "apiKey",
+          "*.apiKey",
+          "authorization",
+          "*.authorization",
+          // The JWT secret shared with Open WebUI (InboundAuthConfig), should a config object ever be logged.
+          "secret",
+          "*.secret",
+          "jwt_secret",
+          "*.jwt_secret",
+        ],
         censor: "[redacted]",
       },
     },
