@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { createAuthorize, type AuthDecision } from "./auth.js";
+import { createAuthorize } from "./auth.js";
 import { createCors, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
@@ -57,30 +57,42 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     cors.answer(req, res);
     if (method === "POST" && toolName !== undefined) {
       if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
-      return afterAuth(authorize(req, hit!.server, true), () => callTool(req, res, hit!.server, toolName));
-    }
-
-    afterAuth(authorize(req, hit?.server, false), () => {
-      if (toolName !== undefined && isToolRoute(hit!.server, toolName)) {
-        const shared = MOUNT_GET_ROUTES.has(toolName.toLowerCase());
-        if (!(shared && (method === "GET" || method === "HEAD"))) {
-          const path = (req.url ?? "/").split("?")[0]!;
-          return refuse(req, res, new MethodNotAllowedError(method ?? "?", path, shared ? "GET, HEAD, POST" : "POST"));
-        }
-      }
-      app(req, res);
-    });
-
-    /** Goes on when allowed, else answers the refusal; waits only when a JWT is being verified. */
-    function afterAuth(decision: AuthDecision, next: () => void): void {
-      if (decision === undefined) return next();
+      const decision = authorize(req, hit!.server, true);
+      // Keys only: decided here and now, as it always was. A JWT being verified: go on once it is.
+      if (decision === undefined) return callTool(req, res, hit!.server, toolName);
       if (!(decision instanceof Promise)) return refuse(req, res, decision);
-      decision.then(
-        (denied) => (denied ? refuse(req, res, denied) : next()),
+      return void decision.then(
+        (denied) => (denied ? refuse(req, res, denied) : callTool(req, res, hit!.server, toolName)),
         (error: unknown) => refuse(req, res, toProxyError(error)),
       );
     }
+
+    const decision = authorize(req, hit?.server, false);
+    if (decision === undefined) return serveOther(req, res, hit?.server, toolName);
+    if (!(decision instanceof Promise)) return refuse(req, res, decision);
+    decision.then(
+      (denied) => (denied ? refuse(req, res, denied) : serveOther(req, res, hit?.server, toolName)),
+      (error: unknown) => refuse(req, res, toProxyError(error)),
+    );
   };
+
+  /** Anything but a tool call, once allowed: 405 for a method a tool route does not take, else express. */
+  function serveOther(
+    req: IncomingMessage,
+    res: ServerResponse,
+    server: ToolTarget | undefined,
+    toolName: string | undefined,
+  ): void {
+    const method = req.method;
+    if (toolName !== undefined && isToolRoute(server!, toolName)) {
+      const shared = MOUNT_GET_ROUTES.has(toolName.toLowerCase());
+      if (!(shared && (method === "GET" || method === "HEAD"))) {
+        const path = (req.url ?? "/").split("?")[0]!;
+        return refuse(req, res, new MethodNotAllowedError(method ?? "?", path, shared ? "GET, HEAD, POST" : "POST"));
+      }
+    }
+    app(req, res);
+  }
 }
 
 /**
