@@ -201,7 +201,7 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   if (loaded) withAllowChecked(source!.path, loaded, auth !== undefined);
   return {
     logLevel: cli.logLevel,
-    warnings: loaded?.warnings ?? [],
+    warnings: [...(loaded?.warnings ?? []), ...authWarnings(auth)],
     config: {
       mode: multi ? "multi" : "single",
       pathPrefix: cli.pathPrefix,
@@ -325,6 +325,17 @@ function buildInboundAuth(
   });
   if ("problem" in resolved) throw new UsageError(resolved.problem);
   return resolved.auth;
+}
+
+/** RFC 7518 section 3.2: an HS256 key shorter than the hash (32 bytes) can be guessed from any one token. */
+const MIN_SECRET_BYTES = 32;
+
+function authWarnings(auth: InboundAuthConfig | undefined): string[] {
+  const secret = auth?.openWebUi?.secret;
+  if (secret === undefined || Buffer.byteLength(secret) >= MIN_SECRET_BYTES) return [];
+  return [
+    `the JWT secret is shorter than ${MIN_SECRET_BYTES} bytes: anyone holding one user token could guess it offline and sign as any user (make one with: openssl rand -hex 32)`,
+  ];
 }
 
 /** A server's `allow` means nothing without a way to verify who calls: refused, not ignored. */

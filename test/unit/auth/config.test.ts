@@ -182,3 +182,14 @@ describe("inbound JWT settings on hot reload", () => {
     assert.deepEqual(config.source?.load().servers[0]?.allow?.users, ["x"]);
   });
 });
+
+describe("a short JWT secret", () => {
+  it("is taken, with a warning that does not quote it", () => {
+    const short = buildConfig(cliOptions(), ["node"], { MCPO_JWT_SECRET: "t0p-s3cr3t" });
+    assert.equal(short.config.http.auth?.openWebUi?.secret, "t0p-s3cr3t");
+    assert.equal(short.warnings.length, 1);
+    assert.match(short.warnings[0]!, /shorter than 32 bytes/);
+    assert.ok(!short.warnings[0]!.includes("t0p-s3cr3t"));
+    assert.deepEqual(buildConfig(cliOptions(), ["node"], { MCPO_JWT_SECRET: "x".repeat(32) }).warnings, []);
+  });
+});
