@@ -94,7 +94,8 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
  * Keys and JWTs together. Credentials, each checked when sent:
  * - `Authorization: Bearer <value>`: the server's key (else --api-key), compared in constant time; else, with
  *   OIDC on and a value shaped like a JWT, an OIDC token; else, when a key is set, a wrong key (403, as before).
- *   With neither a key nor OIDC for this route, the header is no credential here and is ignored.
+ *   With neither a key nor OIDC for this route, the header is no credential here and is ignored. A server with
+ *   its own `api_key` takes only that key: turning JWTs on must not open a server someone gave a key of its own.
  * - Open WebUI's user header (`X-OpenWebUI-User-Jwt`), with a shared secret set: its HS256 token.
  * Any credential that is sent must hold (a bad one is never skipped for a good one beside it); one that holds is
  * enough to be authenticated. The identity is the Open WebUI user's when that header is sent (Open WebUI sends
@@ -126,17 +127,20 @@ function createJwtAuthorize(
 
   return (req, target, toolCall) => {
     if (!toolCall && !http.strictAuth) return undefined;
-    const key = target?.apiKey ?? http.apiKey;
+    const ownKey = target?.apiKey;
+    const key = ownKey ?? http.apiKey;
     const bearer = bearerOf(req.headers.authorization);
     const userToken = userHeader === undefined ? undefined : headerValue(req.headers[userHeader]);
     let keyed = false;
     let bearerToken: Promise<Identity> | undefined;
     if (bearer !== undefined) {
       if (key !== undefined && timingSafeEqual(digest(bearer), digestOf(key))) keyed = true;
-      else if (bearerVerifier && JWT_SHAPE.test(bearer)) bearerToken = bearerVerifier(bearer);
+      else if (ownKey === undefined && bearerVerifier && JWT_SHAPE.test(bearer)) bearerToken = bearerVerifier(bearer);
       else if (key !== undefined) return new ForbiddenError();
       else if (bearerVerifier) return new UnauthorizedError("Invalid bearer token: not a JWT", "invalid");
     }
+    // A server with its own key wants that key (that is what giving it one meant); a JWT only names the user there.
+    if (ownKey !== undefined && !keyed) return new UnauthorizedError();
     const userIdentity = userToken !== undefined && userVerifier ? userVerifier(userToken) : undefined;
     if (!keyed && !bearerToken && !userIdentity) return new UnauthorizedError(missingMessage(key, auth));
     const allow = toolCall ? target?.allow : undefined;

@@ -97,6 +97,20 @@ describe("createAuthorize with JWTs", () => {
     assert.equal(await outcome(authorize(request(bearer("whatever")), open, true)), "401 unauthorized");
   });
 
+  it("on a server with its own key, wants that key; a JWT there only names the user", async () => {
+    const authorize = createAuthorize({ apiKey: KEY, strictAuth: false, auth });
+    const payroll = { name: "payroll", apiKey: "payroll-key", allow: { users: ["u-pay"], roles: [], groups: [] } };
+    const oidc = (await authorize(request(bearer(await idp.sign({ sub: "u-pay" }))), payroll, true)) as ProxyError;
+    assert.equal(`${oidc.httpStatus} ${oidc.code}`, "403 forbidden");
+    assert.equal(
+      await outcome(authorize(request(user(await signHs256(SECRET, { sub: "u-pay" }))), payroll, true)),
+      "401 unauthorized",
+    );
+    const pair = request({ ...bearer("payroll-key"), ...user(await signHs256(SECRET, { sub: "u-pay" })) });
+    assert.equal(await outcome(authorize(pair, payroll, true)), "allowed");
+    assert.equal(await outcome(authorize(request(bearer("payroll-key")), payroll, true)), "403 forbidden");
+  });
+
   it("with --strict-auth, wants a credential on other routes but applies no allow-list there", async () => {
     const loose = createAuthorize({ apiKey: KEY, strictAuth: false, auth });
     assert.equal(loose(request({}), guarded, false), undefined);
