@@ -31,7 +31,7 @@ export function refusal(error: unknown, what: string): ProxyError {
       case "nbf":
         return invalid("not valid yet (nbf is in the future)");
       case "iat":
-        return invalid("issued in the future (iat)");
+        return invalid("the iat claim is not a date");
       case "iss":
         return invalid("issued by another issuer (iss)");
       case "aud":

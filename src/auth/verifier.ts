@@ -7,7 +7,7 @@ import { refusal } from "./refusal.js";
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
 export interface VerifyOptions {
-  /** Leeway on `exp`, `nbf` and `iat`, in seconds. */
+  /** Leeway on `exp` and `nbf`, in seconds. */
   readonly clockSkewSeconds: number;
   /** The verifier's clock; tests set it, the proxy uses the system's. */
   readonly now?: () => Date;

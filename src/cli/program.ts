@@ -106,7 +106,7 @@ export function createProgram(): Command {
         "signature algorithms accepted on OIDC tokens; repeatable (default: RS*, PS*, ES*, EdDSA; never none or HS*)",
       ).argParser(collectSome),
     )
-    .option("--jwt-clock-skew <seconds>", `leeway on exp, nbf and iat (default: ${DEFAULTS.auth.jwt_clock_skew})`)
+    .option("--jwt-clock-skew <seconds>", `leeway on exp and nbf (default: ${DEFAULTS.auth.jwt_clock_skew})`)
     .option(
       "--jwks-timeout <seconds>",
       `bound on fetching the JWKS or openid-configuration (default: ${DEFAULTS.auth.jwks_timeout})`,

@@ -65,7 +65,7 @@ export const DEFAULTS = {
   auth: {
     /** Header Open WebUI puts its signed user token in (its FORWARD_USER_INFO_HEADER_JWT). */
     jwt_header: "X-OpenWebUI-User-Jwt",
-    /** Leeway on `exp`, `nbf` and `iat`, in seconds, for clocks that drift apart. */
+    /** Leeway on `exp` and `nbf`, in seconds, for clocks that drift apart. */
     jwt_clock_skew: 30,
     /** Bound on one fetch of the JWKS or of the issuer's openid-configuration. */
     jwks_timeout: 5,

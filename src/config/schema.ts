@@ -228,7 +228,7 @@ export interface InboundAuthConfig {
     readonly jwksUrl?: string;
     readonly algorithms: readonly (typeof JWKS_ALGORITHMS)[number][];
   };
-  /** Leeway on `exp`, `nbf` and `iat`, in seconds. */
+  /** Leeway on `exp` and `nbf`, in seconds. */
   readonly clockSkewSeconds: number;
   /** Bound on one fetch of the JWKS or the discovery document. */
   readonly fetchTimeoutMs: number;
