@@ -182,6 +182,23 @@ export interface ServerConfig {
   readonly tools: ToolFilter;
   /** Key for this server's routes only (instead of the global --api-key). */
   readonly apiKey?: string;
+  /** Per-caller identity (remote servers only): absent, every caller shares one upstream session. */
+  readonly forward?: ForwardConfig;
+}
+
+/**
+ * Per-caller identity: which caller headers reach the upstream, and the bounds on the upstream sessions kept
+ * per identity (see src/upstream/forwarded-sessions.ts and DEFAULTS.forward).
+ */
+export interface ForwardConfig {
+  /** Caller header names to copy, lower case; one ending in `*` matches any name with that prefix. */
+  readonly headers: readonly string[];
+  /** Header name → template of literal text and `{header.Name}` references to caller headers. */
+  readonly templates: Readonly<Record<string, string>>;
+  /** Upstream sessions kept at most, one per identity. */
+  readonly maxSessions: number;
+  /** An identity's session unused this long is closed. */
+  readonly sessionIdleTimeoutMs: number;
 }
 
 export interface HttpConfig {

@@ -8,6 +8,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ProxyBusyError,
+  TooManySessionsError,
   ProxyError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
@@ -62,7 +63,11 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     return;
   }
   const headers: Record<string, string> = {};
-  if (proxyError instanceof UpstreamUnavailableError || proxyError instanceof ProxyBusyError)
+  if (
+    proxyError instanceof UpstreamUnavailableError ||
+    proxyError instanceof ProxyBusyError ||
+    proxyError instanceof TooManySessionsError
+  )
     headers["Retry-After"] = String(proxyError.retryAfterSeconds);
   if (proxyError instanceof ProxyBusyError) headers.Connection = "close";
   if (proxyError instanceof MethodNotAllowedError) headers.Allow = proxyError.allow;
