@@ -160,7 +160,10 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
     throw new UsageError("--server-type and --header are set per server in the config file");
   }
   const forward = multi ? undefined : buildForward(options, cli.serverType, cli.apiKey !== undefined);
-  if (multi && ((options.forwardHeader ?? []).length > 0 || options.forwardMaxSessions || options.forwardSessionIdleTimeout)) {
+  if (
+    multi &&
+    ((options.forwardHeader ?? []).length > 0 || options.forwardMaxSessions || options.forwardSessionIdleTimeout)
+  ) {
     throw new UsageError('--forward-header is set per server in the config file (its "forward" block)');
   }
   const servers = multi

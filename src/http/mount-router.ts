@@ -20,8 +20,9 @@ export function createMountRouter(options: MountRouterOptions): Router {
     publicPath,
     title: server.title(),
     document: () => server.document(),
+    ...(server.prepareDocument ? { prepare: (req) => server.prepareDocument!(req.headers) } : {}),
   });
-  router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs));
+  router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs, server.forwarding));
   // The served tools as the upstream defined them: their schemas untouched ($schema, $defs, $anchor, x-mcp-header),
   // where the OpenAPI document must adapt them for OpenAPI tools.
   router.get("/tools", function toolDefinitions(_req, res) {
