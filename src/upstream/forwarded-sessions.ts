@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/client";
 import type { ForwardConfig, ServerConfig } from "../config/schema.js";
-import type { Logger } from "../log/logger.js";
 import {
   compileIdentityReader,
   type CallerIdentity,
