@@ -64,7 +64,8 @@ async function callTool(
     route = (target.catalog as Catalog | undefined)?.byName.get(toolName); // listed meanwhile (a tools event)
   }
   if (!route) {
-    if (!forwarding) target.connection.assertReady(`tool "${toolName}"`);
+    // (With no tool list yet, the answer is why: 503 while the upstream is not there, not 404.)
+    if (!forwarding || target.catalog === undefined) target.connection.assertReady(`tool "${toolName}"`);
     throw new UnknownToolError(`No tool named "${toolName}" on ${target.connection.who}`);
   }
   const requested = requestedTimeoutMs(req.headers[TOOL_TIMEOUT_HEADER]);
