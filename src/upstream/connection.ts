@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import {
   SseError,
+  StreamableHTTPClientTransport,
   type CallToolResult,
   type Client,
   type PriorDiscovery,
@@ -616,6 +617,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const session = this.#session;
     this.#detach("closed");
     this.#setState("closed");
+    // A caller's session is ended upstream too (DELETE with its Mcp-Session-Id), so the upstream frees what it
+    // holds for that caller at once rather than at its own expiry.
+    if (this.#options.role === "caller" && session) await terminateSession(session.client, 2000);
     const clients = [session?.client, this.#attemptClient].filter((c): c is Client => c !== undefined);
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await this.#connecting;
@@ -627,6 +631,18 @@ function checkAlive(client: Client, timeoutMs: number): Promise<unknown> {
   return client.getProtocolEra() === "modern"
     ? client.discover({ timeout: timeoutMs })
     : client.ping({ timeout: timeoutMs });
+}
+
+/** Ends a 2025 Streamable HTTP session upstream (a 405 or any failure is ignored), within `timeoutMs`. */
+async function terminateSession(client: Client, timeoutMs: number): Promise<void> {
+  const transport = client.transport;
+  if (!(transport instanceof StreamableHTTPClientTransport) || transport.sessionId === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    transport.terminateSession().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

@@ -208,13 +208,16 @@ describe("the session bound", () => {
     assert.equal((await whoami(proxy, BOB)).owner, BOB.authorization);
   });
 
-  it("closes a session idle past session_idle_timeout", async () => {
+  it("closes a session idle past session_idle_timeout, and ends it upstream", async () => {
     await whoami(proxy, ALICE);
     await waitFor(
       "the idle session to close",
       async () => ((await proxy.get("/health")).body as Json).details.forward.sessions_open === 0,
       5000,
     );
+    // Every caller session so far was ended with DELETE: the upstream holds the shared one and the asker's only.
+    const open = await proxy.post("/sessions", {}, { authorization: "Bearer carol" });
+    assert.equal(open.body, 2);
   });
 });
 
