@@ -39,6 +39,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
    */
   #settled = false;
   #catalog: Catalog | undefined;
+  #listedTools: UpstreamConnection["tools"] = [];
   #document: OpenAPIObject | undefined;
 
   constructor(server: ServerConfig, dependencies: MountDependencies) {
@@ -70,6 +71,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     });
     const log = dependencies.logger.child({ upstream: server.name || this.connection.label });
     const toolsListed = (tools: UpstreamConnection["tools"]): void => {
+      this.#listedTools = tools;
       const filtered = filterTools(tools, server.tools);
       for (const name of filtered.unknownNames) {
         log.warn({ tool: name }, "enabledTools/disabledTools names a tool the server does not have");
@@ -85,6 +87,11 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     };
     this.connection.on("tools", toolsListed);
     this.forwarding?.on("tools", toolsListed);
+  }
+
+  /** The tool list the catalog was built from: the shared connection's, or a caller session's (forwarding). */
+  get listedTools(): UpstreamConnection["tools"] {
+    return this.#listedTools;
   }
 
   get catalog(): Catalog | undefined {

@@ -29,7 +29,7 @@ export function createMountRouter(options: MountRouterOptions): Router {
     const served = new Set(server.catalog?.routes.map((route) => route.toolName));
     res
       .set("Cache-Control", "no-store")
-      .json({ tools: server.connection.tools.filter((tool) => served.has(tool.name)) });
+      .json({ tools: (server.listedTools ?? server.connection.tools).filter((tool) => served.has(tool.name)) });
   });
   router.get("/", function index(_req, res) {
     res.json({

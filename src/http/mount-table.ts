@@ -8,6 +8,8 @@ export interface MountedServer extends ToolTarget {
   /** The server's own OpenAPI document (paths relative to its mount). */
   document(): OpenAPIObject;
   title(): string;
+  /** The tool list the catalog was built from (a forwarding server's may come from a caller's session). */
+  readonly listedTools?: ToolTarget["connection"]["tools"];
   /** Before the document is read: see ServerMount.prepareDocument. */
   prepareDocument?(headers: IncomingMessage["headers"]): Promise<void>;
 }

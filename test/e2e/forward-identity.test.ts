@@ -102,6 +102,15 @@ describe("forwarding to a 2025 upstream with sessions", () => {
     assert.equal(violations.body, 0);
   });
 
+  it("redials a caller's session the upstream forgot, with the same caller's headers, and retries the call", async () => {
+    const before = await whoami(proxy, ALICE);
+    assert.equal((await proxy.post("/forget", {}, ALICE)).status, 200);
+    const after = await whoami(proxy, ALICE);
+    assert.notEqual(after.session, before.session);
+    assert.equal(after.owner, ALICE.authorization);
+    assert.equal((await whoami(proxy, BOB)).owner, BOB.authorization);
+  });
+
   it("sends the caller's headers only: not other caller headers, not the proxy's own", async () => {
     const seen = await whoami(proxy, { ...ALICE, "x-tenant": "t1", cookie: "sid=1", "x-tool-timeout": "30" });
     assert.deepEqual(seen.headers, {
@@ -244,6 +253,30 @@ describe("an upstream that wants each caller's credentials even to list tools", 
     // Now known to everyone (the tool list is not a secret); calls still run on each caller's session.
     assert.equal((await proxy.get("/openapi.json")).status, 200);
     assert.equal((await whoami(proxy, BOB)).owner, BOB.authorization);
+    await proxy.stop();
+  });
+
+  it("is left out of the aggregated document, with a note, rather than waited for", async () => {
+    const other = await startUpstream("legacy");
+    const file = configFile({
+      mcpServers: {
+        gh: { type: "streamable-http", url: upstream.url, forward: { headers: ["Authorization"] } },
+        open: { type: "streamable-http", url: other.url },
+      },
+    });
+    const proxy = await startProxy(["--config", file.path], []);
+    const doc = await waitFor("the aggregated document", async () => {
+      const answer = await proxy.get("/openapi.json");
+      return answer.status === 200 ? (answer.body as Json) : undefined;
+    });
+    assert.ok(doc.paths["/open/whoami"]);
+    assert.equal(doc.paths["/gh/whoami"], undefined);
+    assert.match(doc.info.description, /gh \(lists its tools only to callers with credentials/);
+    const own = await proxy.get("/gh/openapi.json", { authorization: ALICE.authorization });
+    assert.equal(own.status, 200);
+    assert.ok(own.body && (own.body as Json).paths["/whoami"]);
+    const tools = await proxy.get("/gh/tools");
+    assert.ok(((tools.body as Json).tools as Json[]).some((tool) => tool.name === "whoami"));
     await proxy.stop();
   });
 
