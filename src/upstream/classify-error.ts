@@ -261,13 +261,13 @@ function fromHttpStatus(status: number, message: string, error: unknown, context
   const { upstream, operation } = context;
   if (context.credentials && status === 401) {
     return new UpstreamUnauthorizedError(
-      `${upstream} refused the credentials forwarded for ${operation} (HTTP 401): send valid ones`,
+      `${upstream} refused the forwarded credentials (HTTP 401) during ${operation}: send valid ones`,
       { cause: error },
     );
   }
   if (context.credentials && status === 403) {
     return new UpstreamForbiddenError(
-      `${upstream} refused ${operation} for the forwarded credentials (HTTP 403): they lack the access it needs`,
+      `${upstream} refused the forwarded credentials (HTTP 403) during ${operation}: they lack the access it needs`,
       { cause: error },
     );
   }
