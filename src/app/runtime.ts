@@ -83,7 +83,8 @@ export class ProxyRuntime {
    * each enabled server's first outcome; servers that failed to connect are left out, with a note.
    */
   aggregatedDocument(): OpenAPIObject {
-    const waiting = [...this.#mounts.values()].find((mount) => !mount.settled);
+    // A forwarding server whose tools only callers can list is left out (noted) rather than waited for.
+    const waiting = [...this.#mounts.values()].find((mount) => !mount.settled && !mount.awaitingCallers);
     if (waiting) throw waiting.notSettled("the aggregated OpenAPI document");
     this.#aggregate ??= this.#buildAggregate();
     return this.#aggregate;
@@ -101,7 +102,11 @@ export class ProxyRuntime {
       failed.length === 0
         ? ""
         : `\n\nNot in this document, as they did not connect (their tools appear once they do): ${failed
-            .map((mount) => mount.name)
+            .map((mount) =>
+              mount.awaitingCallers
+                ? `${mount.name} (lists its tools only to callers with credentials: see its own document)`
+                : mount.name,
+            )
             .join(", ")}.`;
     return buildOpenApiDocument({
       title: this.#config.doc.title ?? DEFAULTS.title,

@@ -4,7 +4,7 @@ import type { AllowList, DocInfo, ServerConfig } from "../config/schema.js";
 import type { MountedServer } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
-import { UpstreamConnection } from "../upstream/index.js";
+import { ForwardedSessions, UpstreamConnection, type IncomingHeaders } from "../upstream/index.js";
 import { DEFAULTS } from "../config/defaults.js";
 import { UpstreamUnavailableError } from "../errors/index.js";
 
@@ -24,6 +24,8 @@ export interface MountDependencies {
 export class ServerMount extends EventEmitter<{ changed: [] }> implements MountedServer {
   readonly name: string;
   readonly connection: UpstreamConnection;
+  /** A forwarding server's caller sessions (`forward`), one per identity; undefined otherwise. */
+  readonly forwarding: ForwardedSessions | undefined;
   readonly apiKey: string | undefined;
   readonly allow: AllowList | undefined;
   /** Identity of the config this mount runs: hot reload replaces the mount when it changes. */
@@ -38,6 +40,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
    */
   #settled = false;
   #catalog: Catalog | undefined;
+  #listedTools: UpstreamConnection["tools"] = [];
   #document: OpenAPIObject | undefined;
 
   constructor(server: ServerConfig, dependencies: MountDependencies) {
@@ -48,15 +51,29 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.fingerprint = fingerprintOf(server);
     this.#dependencies = dependencies;
     this.#retryAfterSeconds = Math.max(1, Math.ceil(server.settings.retryDelayMs / 1000));
-    this.connection = new UpstreamConnection({ server, ...dependencies });
+    this.connection = new UpstreamConnection({
+      server,
+      ...dependencies,
+      ...(server.forward ? { role: "lister" as const } : {}),
+    });
+    this.forwarding = server.forward
+      ? new ForwardedSessions({
+          ...dependencies,
+          server: { ...server, forward: server.forward },
+          who: this.connection.who,
+        })
+      : undefined;
     this.connection.on("state", (state) => {
       if (this.#settled || (state !== "down" && state !== "incompatible")) return;
+      // Refused without a caller's credentials: the document waits for a caller's session to list the tools.
+      if (this.connection.wantsCallerCredentials) return;
       this.#settled = true;
       this.#document = undefined;
       this.emit("changed");
     });
     const log = dependencies.logger.child({ upstream: server.name || this.connection.label });
-    this.connection.on("tools", (tools) => {
+    const toolsListed = (tools: UpstreamConnection["tools"]): void => {
+      this.#listedTools = tools;
       const filtered = filterTools(tools, server.tools);
       for (const name of filtered.unknownNames) {
         log.warn({ tool: name }, "enabledTools/disabledTools names a tool the server does not have");
@@ -69,7 +86,14 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
         "tool endpoints ready",
       );
       this.emit("changed");
-    });
+    };
+    this.connection.on("tools", toolsListed);
+    this.forwarding?.on("tools", toolsListed);
+  }
+
+  /** The tool list the catalog was built from: the shared connection's, or a caller session's (forwarding). */
+  get listedTools(): UpstreamConnection["tools"] {
+    return this.#listedTools;
   }
 
   get catalog(): Catalog | undefined {
@@ -81,12 +105,33 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     return this.#settled;
   }
 
+  /**
+   * A forwarding server whose upstream refused the shared connection (it wants each caller's credentials) and
+   * whose tools no caller's session has listed yet.
+   */
+  get awaitingCallers(): boolean {
+    return !this.#settled && this.connection.wantsCallerCredentials;
+  }
+
   /** The 503 (with Retry-After) for a document asked for before the first outcome. */
   notSettled(what: string): UpstreamUnavailableError {
+    const server = this.name ? `server "${this.name}"` : this.connection.label;
     return new UpstreamUnavailableError(
-      `${what} is not ready: the tool list of ${this.name ? `server "${this.name}"` : this.connection.label} is not known yet (${this.connection.state})`,
+      this.awaitingCallers
+        ? `${what} is not ready: the upstream of ${server} lists its tools only to a caller with credentials; ask again with the forwarded headers (your own credentials) once`
+        : `${what} is not ready: the tool list of ${server} is not known yet (${this.connection.state})`,
       this.#retryAfterSeconds,
     );
+  }
+
+  /**
+   * Before the document is read: a forwarding server whose tools only callers can list has them listed by this
+   * request's caller, when it forwards anything (its 401/403 is the answer otherwise).
+   */
+  async prepareDocument(headers: IncomingHeaders): Promise<void> {
+    if (!this.awaitingCallers || !this.forwarding) return;
+    const identity = this.forwarding.identityOf(headers);
+    if (identity.size > 0) await this.forwarding.listTools(identity);
   }
 
   title(): string {
@@ -116,9 +161,9 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.connection.start();
   }
 
-  /** Closes the upstream, letting its running calls finish for up to `drainMs` first. */
-  close(drainMs = 0): Promise<void> {
-    return this.connection.close(drainMs);
+  /** Closes the upstream (and every caller session), letting running calls finish for up to `drainMs` first. */
+  async close(drainMs = 0): Promise<void> {
+    await Promise.all([this.connection.close(drainMs), this.forwarding?.close(drainMs)]);
   }
 }
 

@@ -10,11 +10,20 @@ import {
   resolveConnectionSettings,
   serverTypeSchema,
   type AppConfig,
+  type ForwardConfig,
   type InboundAuthConfig,
   type LoadedServers,
   type TransportConfig,
 } from "../config/schema.js";
 import { authFileSchema, resolveInboundAuth, type AuthFileInput } from "../config/auth-schema.js";
+import {
+  API_KEY_CONFLICT,
+  forwardInputSchema,
+  forwardProblems,
+  forwardsAuthorization,
+  resolveForward,
+  STDIO_CONFLICT,
+} from "../config/forward.js";
 import { ConfigFileError, loadConfigFile } from "../config/load-config-file.js";
 import { envProblems, moveUrlCredentials } from "../config/safe-values.js";
 import { redactUrl } from "../errors/redact.js";
@@ -160,6 +169,13 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   if (multi && (options.serverType ?? options.type ?? options.header) !== undefined) {
     throw new UsageError("--server-type and --header are set per server in the config file");
   }
+  const forward = multi ? undefined : buildForward(options, cli.serverType, cli.apiKey !== undefined);
+  if (
+    multi &&
+    ((options.forwardHeader ?? []).length > 0 || options.forwardMaxSessions || options.forwardSessionIdleTimeout)
+  ) {
+    throw new UsageError('--forward-header is set per server in the config file (its "forward" block)');
+  }
   const servers = multi
     ? undefined
     : [
@@ -169,6 +185,7 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
           settings: resolveConnectionSettings(cli.connection),
           disabled: false,
           tools: { disabled: [] },
+          ...(forward ? { forward } : {}),
         },
       ];
   const conflict = servers && protocolConflict(servers[0]!.transport, servers[0]!.settings);
@@ -180,7 +197,11 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
           path: options.config,
           hotReload: options.hotReload ?? false,
           load: () =>
-            loadConfigFile(options.config!, { env: { ...baseEnv, ...serverEnv }, cliSettings: cli.connection }),
+            loadConfigFile(options.config!, {
+              env: { ...baseEnv, ...serverEnv },
+              cliSettings: cli.connection,
+              globalApiKey: cli.apiKey !== undefined,
+            }),
         };
   // The file is parsed here, at the edge: a bad one stops us before anything starts (ConfigFileError).
   const loaded = source?.load();
@@ -255,6 +276,37 @@ function buildTransport(
   const moved = moveUrlCredentials(url.data, headers);
   if ("problem" in moved) throw new UsageError(`the upstream URL ${moved.problem} (--header)`);
   return { type, ...moved };
+}
+
+/** --forward-header (and its bounds) in single-server mode, checked as the config file's `forward` block is. */
+function buildForward(
+  options: CliOptions,
+  type: z.output<typeof serverTypeSchema>,
+  apiKey: boolean,
+): ForwardConfig | undefined {
+  const names = listOf(options.forwardHeader ?? []);
+  if (names.length === 0) {
+    if (options.forwardMaxSessions !== undefined || options.forwardSessionIdleTimeout !== undefined) {
+      throw new UsageError("--forward-max-sessions and --forward-session-idle-timeout need --forward-header");
+    }
+    return undefined;
+  }
+  if (type === "stdio") throw new UsageError(`--forward-header: ${STDIO_CONFLICT}`);
+  const parsed = forwardInputSchema.safeParse({
+    headers: names,
+    max_sessions: options.forwardMaxSessions,
+    session_idle_timeout: options.forwardSessionIdleTimeout,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = issue.path[0] === "max_sessions" ? "--forward-max-sessions" : "--forward-session-idle-timeout";
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  const [problem] = forwardProblems(parsed.data);
+  if (problem) throw new UsageError(`--forward-header: ${problem.replace(/^headers\[\d+\]: /, "")}`);
+  const forward = resolveForward(parsed.data);
+  if (forwardsAuthorization(forward) && apiKey) throw new UsageError(`--forward-header: ${API_KEY_CONFLICT}`);
+  return forward;
 }
 
 /**

@@ -46,6 +46,9 @@ export interface CliOptions {
   config?: string;
   hotReload?: boolean;
   pathPrefix: string;
+  forwardHeader?: string[];
+  forwardMaxSessions?: string;
+  forwardSessionIdleTimeout?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -168,6 +171,22 @@ export function createProgram(): Command {
     .option(
       "--elicitation <policy>",
       `answer a server's request for input: defaults (accept a form's defaults when complete, else decline) or decline (default: ${c.elicitation})`,
+    )
+    .addOption(
+      new Option(
+        "--forward-header <name>",
+        "pass this caller header on to a remote upstream, one upstream session per caller identity; repeatable, a trailing * matches a prefix (X-OpenWebUI-User-*)",
+      )
+        .argParser(collect)
+        .default([], "none"),
+    )
+    .option(
+      "--forward-max-sessions <n>",
+      `with --forward-header: upstream sessions kept at most, one per identity (default: ${DEFAULTS.forward.max_sessions})`,
+    )
+    .option(
+      "--forward-session-idle-timeout <seconds>",
+      `with --forward-header: close an identity's upstream session unused this long (default: ${DEFAULTS.forward.session_idle_timeout})`,
     )
     .option("--max-body-size <bytes>", `largest accepted request body (default: ${DEFAULTS.maxBodySize})`)
     .helpOption("-h, --help", "show this help")

@@ -70,6 +70,13 @@ export const DEFAULTS = {
     /** Bound on one fetch of the JWKS or of the issuer's openid-configuration. */
     jwks_timeout: 5,
   },
+  /** Per-caller identity (`forward` of a remote server, `--forward-header`). */
+  forward: {
+    /** Upstream sessions kept at most per server, one per identity; a new identity past it gets 503 when all are busy. */
+    max_sessions: 100,
+    /** Seconds an identity's upstream session may stay unused before it is closed. */
+    session_idle_timeout: 300,
+  },
   /** Bound on the MCP ping behind `GET /health`. */
   healthCheckTimeout: 5,
   /** How long shutdown waits for in-flight calls before closing upstreams. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { checkWith, envProblems, headerProblems, headerValueProblem } from "./safe-values.js";
 import { allowSchema, authFileSchema } from "./auth-schema.js";
+import { forwardInputSchema } from "./forward.js";
 import { connectionSettingsInputSchema, normalizeServerType } from "./schema.js";
 
 const required = (what: string) => (issue: { input: unknown }) =>
@@ -33,6 +34,8 @@ const stdioServerSchema = z.object({
   args: z.array(z.string(), { error: "must be a list of strings" }).default([]),
   env: stringMap.superRefine(checkWith(envProblems)).default({}),
   cwd: z.string().optional(),
+  /** Refused at load with a reason (stdio servers have one identity): parsed only to say so. */
+  forward: z.unknown().optional(),
   ...commonKeys,
 });
 
@@ -57,6 +60,8 @@ const remoteServerSchema = <T extends "sse" | "streamable-http">(type: T) =>
     ssl_ca_path: z.string().optional(),
     ssl_cert_path: z.string().optional(),
     ssl_key_path: z.string().optional(),
+    /** Per-caller identity: caller headers passed on, one upstream session per identity (config/forward.ts). */
+    forward: forwardInputSchema.optional(),
     ...commonKeys,
   });
 

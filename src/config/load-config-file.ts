@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { z } from "zod";
 import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
+import { API_KEY_CONFLICT, forwardProblems, forwardsAuthorization, resolveForward, STDIO_CONFLICT } from "./forward.js";
 import { interpolateEnv } from "./interpolate.js";
 import { moveUrlCredentials } from "./safe-values.js";
 import {
@@ -29,6 +30,8 @@ export interface ConfigFileOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Connection settings from command-line flags: above the file's defaults, below a server's own. */
   cliSettings: z.output<typeof connectionSettingsInputSchema>;
+  /** Whether the global --api-key guards every server (forwarding Authorization then is refused). */
+  globalApiKey?: boolean;
 }
 
 /** Server names become URL segments. */
@@ -124,6 +127,7 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
     );
     const conflict = protocolConflict(transport, settings);
     if (conflict) problems.push(`${formatPath([...path, "connection_settings", "protocol"])}: ${conflict}`);
+    const forward = toForward(entry.data, options.globalApiKey === true, [...path, "forward"], problems);
     servers.push({
       name,
       transport,
@@ -132,6 +136,7 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       tools: toolFilter(entry.data),
       ...(entry.data.api_key === undefined ? {} : { apiKey: entry.data.api_key }),
       ...(entry.data.allow === undefined ? {} : { allow: entry.data.allow }),
+      ...(forward ? { forward } : {}),
     });
   }
   if (problems.length > 0) throw new ConfigFileError(file, problems);
@@ -197,6 +202,30 @@ function toTransport(entry: ServerEntry, baseDir: string, path: string[], proble
         }
       : {}),
   };
+}
+
+/** The server's `forward` block, resolved; refused on stdio and beside a static API key when it passes Authorization. */
+function toForward(
+  entry: ServerEntry,
+  globalApiKey: boolean,
+  path: string[],
+  problems: string[],
+): ServerConfig["forward"] {
+  if (entry.forward === undefined) return undefined;
+  if (entry.type === "stdio") {
+    problems.push(`${formatPath(path)}: ${STDIO_CONFLICT}`);
+    return undefined;
+  }
+  const found = forwardProblems(entry.forward);
+  if (found.length > 0) {
+    problems.push(...found.map((problem) => `${formatPath(path)}.${problem}`.replace(".needs", ": needs")));
+    return undefined;
+  }
+  const forward = resolveForward(entry.forward);
+  if (forwardsAuthorization(forward) && (globalApiKey || entry.api_key !== undefined)) {
+    problems.push(`${formatPath(path)}: ${API_KEY_CONFLICT}`);
+  }
+  return forward;
 }
 
 function toolFilter(entry: ServerEntry): ServerConfig["tools"] {

@@ -185,6 +185,8 @@ export interface ServerConfig {
   readonly apiKey?: string;
   /** Who may call this server's tools (config file `allow`); absent: any authenticated caller. */
   readonly allow?: AllowList;
+  /** Per-caller identity (remote servers only): absent, every caller shares one upstream session. */
+  readonly forward?: ForwardConfig;
 }
 
 /**
@@ -232,6 +234,21 @@ export interface InboundAuthConfig {
   readonly clockSkewSeconds: number;
   /** Bound on one fetch of the JWKS or the discovery document. */
   readonly fetchTimeoutMs: number;
+}
+
+/**
+ * Per-caller identity: which caller headers reach the upstream, and the bounds on the upstream sessions kept
+ * per identity (see src/upstream/forwarded-sessions.ts and DEFAULTS.forward).
+ */
+export interface ForwardConfig {
+  /** Caller header names to copy, lower case; one ending in `*` matches any name with that prefix. */
+  readonly headers: readonly string[];
+  /** Header name → template of literal text and `{header.Name}` references to caller headers. */
+  readonly templates: Readonly<Record<string, string>>;
+  /** Upstream sessions kept at most, one per identity. */
+  readonly maxSessions: number;
+  /** An identity's session unused this long is closed. */
+  readonly sessionIdleTimeoutMs: number;
 }
 
 export interface HttpConfig {

@@ -229,3 +229,34 @@ export class ClientClosedRequestError extends ProxyError {
     super("client_closed", 499, message);
   }
 }
+
+/**
+ * A server that forwards its callers' identity (`forward`) keeps one upstream session per identity, at most
+ * `max_sessions`; every one is busy and a call needs a new one. Retry-After says when one may be free.
+ */
+export class TooManySessionsError extends ProxyError {
+  override readonly name = "TooManySessionsError";
+  constructor(
+    message: string,
+    /** Seconds a caller should wait before trying again (sent as `Retry-After`). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super("too_many_sessions", 503, message);
+  }
+}
+
+/** The upstream refused the caller's forwarded credentials (HTTP 401): the caller must send valid ones. */
+export class UpstreamUnauthorizedError extends ProxyError {
+  override readonly name = "UpstreamUnauthorizedError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("upstream_unauthorized", 401, message, options);
+  }
+}
+
+/** The upstream understood the credentials and refused the call (HTTP 403): retrying as is will not help. */
+export class UpstreamForbiddenError extends ProxyError {
+  override readonly name = "UpstreamForbiddenError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("upstream_forbidden", 403, message, options);
+  }
+}

@@ -30,6 +30,9 @@ export type ProxyErrorCode =
   | "upstream_incompatible"
   | "input_required"
   | "client_closed"
+  | "too_many_sessions"
+  | "upstream_unauthorized"
+  | "upstream_forbidden"
   | "internal";
 
 export interface ProxyErrorOptions {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { IRouter } from "express";
 import swaggerUi from "swagger-ui-express";
 import type { OpenAPIObject } from "../openapi/index.js";
@@ -11,6 +12,8 @@ export interface DocsOptions {
    * while the tools are not known yet; Swagger UI then shows that error until it is reloaded.
    */
   document: () => OpenAPIObject;
+  /** Runs before the document is read (a forwarding server may list its tools with the caller's session). */
+  prepare?: (req: IncomingMessage) => Promise<void>;
 }
 
 /**
@@ -23,7 +26,8 @@ export interface DocsOptions {
 export function addSpecAndDocs(router: IRouter, options: DocsOptions): void {
   const { publicPath } = options;
   const swaggerOptions = { swaggerOptions: { url: `${publicPath}/openapi.json` }, customSiteTitle: options.title };
-  router.get("/openapi.json", function openapi(_req, res) {
+  router.get("/openapi.json", async function openapi(req, res) {
+    await options.prepare?.(req);
     res.json(options.document());
   });
   // Redirect ourselves so the root path survives (express.static would answer "/docs/" without it).

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ProxyBusyError,
+  TooManySessionsError,
   ProxyError,
   UnauthorizedError,
   UpstreamUnavailableError,
@@ -67,7 +68,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
   if (
     proxyError instanceof UpstreamUnavailableError ||
     proxyError instanceof ProxyBusyError ||
-    proxyError instanceof AuthUnavailableError
+    proxyError instanceof AuthUnavailableError ||
+    proxyError instanceof TooManySessionsError
   )
     headers["Retry-After"] = String(proxyError.retryAfterSeconds);
   if (proxyError instanceof ProxyBusyError) headers.Connection = "close";

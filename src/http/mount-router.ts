@@ -20,15 +20,16 @@ export function createMountRouter(options: MountRouterOptions): Router {
     publicPath,
     title: server.title(),
     document: () => server.document(),
+    ...(server.prepareDocument ? { prepare: (req) => server.prepareDocument!(req.headers) } : {}),
   });
-  router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs));
+  router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs, server.forwarding));
   // The served tools as the upstream defined them: their schemas untouched ($schema, $defs, $anchor, x-mcp-header),
   // where the OpenAPI document must adapt them for OpenAPI tools.
   router.get("/tools", function toolDefinitions(_req, res) {
     const served = new Set(server.catalog?.routes.map((route) => route.toolName));
     res
       .set("Cache-Control", "no-store")
-      .json({ tools: server.connection.tools.filter((tool) => served.has(tool.name)) });
+      .json({ tools: (server.listedTools ?? server.connection.tools).filter((tool) => served.has(tool.name)) });
   });
   router.get("/", function index(_req, res) {
     res.json({

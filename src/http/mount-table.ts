@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 import type { OpenAPIObject } from "../openapi/index.js";
 import type { ToolTarget } from "./tool-handler.js";
@@ -7,6 +8,10 @@ export interface MountedServer extends ToolTarget {
   /** The server's own OpenAPI document (paths relative to its mount). */
   document(): OpenAPIObject;
   title(): string;
+  /** The tool list the catalog was built from (a forwarding server's may come from a caller's session). */
+  readonly listedTools?: ToolTarget["connection"]["tools"];
+  /** Before the document is read: see ServerMount.prepareDocument. */
+  prepareDocument?(headers: IncomingMessage["headers"]): Promise<void>;
 }
 
 interface Entry {

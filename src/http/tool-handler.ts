@@ -4,7 +4,7 @@ import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
 import type { AllowList } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
-import type { UpstreamConnection } from "../upstream/index.js";
+import type { ForwardedSessions, UpstreamConnection } from "../upstream/index.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
 import { writeJson } from "./write-json.js";
@@ -16,6 +16,8 @@ export interface ToolTarget {
   readonly name: string;
   readonly catalog: Catalog | undefined;
   readonly connection: UpstreamConnection;
+  /** Set when the server forwards callers' identity: calls go to the caller's own upstream session. */
+  readonly forwarding?: ForwardedSessions | undefined;
   /** Key for this server's routes; falls back to the global --api-key. */
   readonly apiKey: string | undefined;
   /** Who may call its tools (verified JWT identities); absent: any authenticated caller. */
@@ -55,9 +57,18 @@ async function callTool(
   res.once("close", () => {
     if (!res.writableFinished) caller.abort();
   });
-  const route = target.catalog?.byName.get(toolName);
+  // Forwarding: the caller's identity, read once (values never logged); nothing is done here without `forward`.
+  const forwarding = target.forwarding;
+  const identity = forwarding?.identityOf(req.headers);
+  let route = target.catalog?.byName.get(toolName);
+  if (!route && forwarding && identity && target.catalog === undefined && target.connection.wantsCallerCredentials) {
+    // The upstream lists its tools only to callers with credentials: this caller's session lists them first.
+    await forwarding.listTools(identity);
+    route = (target.catalog as Catalog | undefined)?.byName.get(toolName); // listed meanwhile (a tools event)
+  }
   if (!route) {
-    target.connection.assertReady(`tool "${toolName}"`);
+    // (With no tool list yet, the answer is why: 503 while the upstream is not there, not 404.)
+    if (!forwarding || target.catalog === undefined) target.connection.assertReady(`tool "${toolName}"`);
     throw new UnknownToolError(`No tool named "${toolName}" on ${target.connection.who}`);
   }
   const requested = requestedTimeoutMs(req.headers[TOOL_TIMEOUT_HEADER]);
@@ -65,10 +76,14 @@ async function callTool(
   if (problems) throw new InvalidArgumentsError(`Invalid arguments for tool "${toolName}"`, problems);
   if (caller.signal.aborted) return; // nobody is left to answer
 
-  const result = await target.connection.callTool(route.toolName, args as Record<string, unknown>, {
+  const callOptions = {
     controller: caller,
     ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
-  });
+  };
+  const result =
+    forwarding && identity
+      ? await forwarding.callTool(identity, route.toolName, args as Record<string, unknown>, callOptions)
+      : await target.connection.callTool(route.toolName, args as Record<string, unknown>, callOptions);
   if (res.writableEnded) return; // answered meanwhile: shutdown's 503 when the grace period ran out
   // Negotiate only when the caller names the raw media type at all: parsing Accept costs on every call.
   if (

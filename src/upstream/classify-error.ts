@@ -13,9 +13,11 @@ import {
   InvalidArgumentsError,
   ProxyError,
   UnknownToolError,
+  UpstreamForbiddenError,
   UpstreamIncompatibleError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
+  UpstreamUnauthorizedError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
 import { UnencodableMessageError, UpstreamBusyError } from "./transports/errors.js";
@@ -37,6 +39,11 @@ export interface ErrorContext {
    * request (502), and the session goes on serving the other calls.
    */
   connecting?: boolean;
+  /**
+   * The upstream is given callers' credentials (`forward`): its HTTP 401 and 403 are the caller's to fix, and
+   * are answered as such (401 `upstream_unauthorized`, 403 `upstream_forbidden`), while connecting or not.
+   */
+  credentials?: boolean;
 }
 
 /** A stdio server's process ended while we were connecting to it. */
@@ -252,6 +259,18 @@ function fromLocalError(error: SdkError, context: ErrorContext): ProxyError {
 /** An HTTP status from a Streamable HTTP or SSE upstream. */
 function fromHttpStatus(status: number, message: string, error: unknown, context: ErrorContext): ProxyError {
   const { upstream, operation } = context;
+  if (context.credentials && status === 401) {
+    return new UpstreamUnauthorizedError(
+      `${upstream} refused the forwarded credentials (HTTP 401) during ${operation}: send valid ones`,
+      { cause: error },
+    );
+  }
+  if (context.credentials && status === 403) {
+    return new UpstreamForbiddenError(
+      `${upstream} refused the forwarded credentials (HTTP 403) during ${operation}: they lack the access it needs`,
+      { cause: error },
+    );
+  }
   // While connecting, 404, 400 and 5xx mean it is not there (yet): the retry loop tries again. On a session,
   // only a lost session does (isLostSession); a 500 on one call says nothing about the others in flight.
   const lost = context.connecting

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import {
   SseError,
+  StreamableHTTPClientTransport,
   type CallToolResult,
   type Client,
   type PriorDiscovery,
@@ -11,8 +12,10 @@ import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
 import {
   ClientClosedRequestError,
+  UpstreamForbiddenError,
   UpstreamIncompatibleError,
   UpstreamTimeoutError,
+  UpstreamUnauthorizedError,
   UpstreamUnavailableError,
   type ProxyError,
 } from "../errors/index.js";
@@ -59,6 +62,16 @@ export interface UpstreamConnectionOptions {
   baseEnv: Readonly<Record<string, string>>;
   logger: Logger;
   clientInfo: { name: string; version: string };
+  /**
+   * How this connection lives. `shared` (the default): one session for every caller, dialed until it works and
+   * redialed on every loss. `caller`: one caller identity's own session (forwarded-sessions.ts): dialed once; a
+   * loss is redialed once (so a call that found the session forgotten is retried), and a failed dial closes the
+   * connection for good (the pool drops it, the identity's next call dials anew); no background loop runs for
+   * callers who may never come back. `lister`: the shared connection of a forwarding server, there to list the
+   * tools without a caller; an upstream that refuses it (401/403: it wants each caller's credentials) ends its
+   * retry loop, as retrying cannot help.
+   */
+  role?: "shared" | "caller" | "lister";
 }
 
 /**
@@ -99,6 +112,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     coalesced: 0,
   };
   #serverInfo: UpstreamServerInfo | undefined;
+  /** A lister the upstream refused for want of a caller's credentials (see `role`): its retry loop ended. */
+  #wantsCallerCredentials = false;
+  /** A caller session's failed dial: what its waiting calls are told (e.g. 401 upstream_unauthorized). */
+  #failure: ProxyError | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
     super();
@@ -139,6 +156,14 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     return this.#options.server.settings.toolTimeoutMs;
   }
 
+  /**
+   * A forwarding server's shared connection was refused (401/403) for want of a caller's credentials, and is not
+   * retried: the tool list comes from the callers' own sessions.
+   */
+  get wantsCallerCredentials(): boolean {
+    return this.#wantsCallerCredentials;
+  }
+
   get serverInfo(): UpstreamServerInfo | undefined {
     return this.#serverInfo;
   }
@@ -146,7 +171,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   /** Starts connecting in the background; never throws. */
   start(): void {
     if (this.#connecting || this.#lifetime.signal.aborted) return;
-    this.#connecting = this.#connectWithRetry()
+    this.#connecting = (this.#options.role === "caller" ? this.#connectOnce() : this.#connectWithRetry())
       .catch((error: unknown) => {
         if (!this.#lifetime.signal.aborted) this.#log.error({ err: error }, "connect loop ended unexpectedly");
       })
@@ -177,6 +202,16 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         return;
       } catch (error) {
         if (this.#lifetime.signal.aborted) return;
+        if (error instanceof UpstreamUnauthorizedError || error instanceof UpstreamForbiddenError) {
+          // A lister refused without a caller's credentials: the tools come from the callers' own sessions.
+          this.#health.recordFailure(
+            `${error.message}; the upstream wants each caller's credentials, so the tool list comes from the first caller's session`,
+          );
+          this.#wantsCallerCredentials = true;
+          this.#setState("down");
+          this.#log.info("the upstream refused the shared connection: tools are listed by the callers' sessions");
+          return;
+        }
         if (!(error instanceof UpstreamIncompatibleError)) {
           // The retry loop retries whatever an attempt throws; should it still end (a bug), connecting goes on
           // at the slow pace: the loop never ends while the server is enabled.
@@ -205,6 +240,32 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     }
   }
 
+  /** A caller session's one dial: ready, or closed with the reason kept for the calls that wait (see `role`). */
+  async #connectOnce(): Promise<void> {
+    try {
+      this.#setState(this.#everConnected ? "reconnecting" : "connecting");
+      this.#established(await this.#attempt());
+    } catch (error) {
+      if (this.#lifetime.signal.aborted) return;
+      this.#failure = this.#classify(error instanceof AbortError ? error.originalError : error, "connect");
+      this.#health.recordFailure(this.#failure.message);
+      this.#log.warn({ error: this.#failure.message }, `could not open a caller's session to ${this.label}`);
+      this.#setState("closed");
+    }
+  }
+
+  /** Resolves once a caller session is ready; rejects with why its dial failed (see `role`). */
+  opened(): Promise<void> {
+    if (this.#session && this.state === "ready") return Promise.resolve();
+    return waitForReady(
+      this,
+      // The dial ends within connection_timeout; the margin only guards against a dial that never settles.
+      this.#options.server.settings.connectionTimeoutMs + 1000,
+      () => this.#failure ?? this.#unavailable("connect"),
+      () => new ClientClosedRequestError(),
+    );
+  }
+
   /** One attempt, in the era found before if any; an incompatible upstream ends the retry loop (AbortError). */
   async #attempt(): Promise<Dialed> {
     const { server, baseEnv, clientInfo } = this.#options;
@@ -229,6 +290,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       // at once.
       if (prior && server.transport.type !== "sse" && !isUnreachable(error)) this.#verdict = undefined;
       const proxyError = this.#classify(error, "connect");
+      if (
+        this.#options.role === "lister" &&
+        (proxyError instanceof UpstreamUnauthorizedError || proxyError instanceof UpstreamForbiddenError)
+      ) {
+        throw new AbortError(proxyError);
+      }
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
       const theirs = proxyError.extra.upstream_versions as string[] | undefined;
       if (missedProbe(server.settings, theirs)) {
@@ -400,6 +467,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#health.recordFailure(reason);
     this.#setState("reconnecting");
     this.#log.warn({ reason }, `lost the connection to ${this.label}; reconnecting`);
+    // (A caller session dials once more: see `role`.)
     this.start();
   }
 
@@ -419,6 +487,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       operation,
       retryAfterSeconds: this.#retryAfterSeconds(),
       incompatibleHint: incompatibleHint(this.#options.server.settings),
+      // A forwarding server's 401 and 403 are about credentials (the caller's own, or none): said so, not a 502.
+      credentials: this.#options.server.forward !== undefined,
       connecting: operation === "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
@@ -436,7 +506,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   }
 
   /** The 503 for a call that finds no connection (502 when incompatible): the state and the last error. */
-  #unavailable(operation: string): UpstreamUnavailableError | UpstreamIncompatibleError {
+  #unavailable(operation: string): ProxyError {
+    if (this.#failure) return this.#failure;
     const lastError = this.#health.snapshot().last_error;
     if (this.state === "incompatible") {
       return new UpstreamIncompatibleError(
@@ -546,6 +617,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const session = this.#session;
     this.#detach("closed");
     this.#setState("closed");
+    // A caller's session is ended upstream too (DELETE with its Mcp-Session-Id), so the upstream frees what it
+    // holds for that caller at once rather than at its own expiry.
+    if (this.#options.role === "caller" && session) await terminateSession(session.client, 2000);
     const clients = [session?.client, this.#attemptClient].filter((c): c is Client => c !== undefined);
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await this.#connecting;
@@ -557,6 +631,18 @@ function checkAlive(client: Client, timeoutMs: number): Promise<unknown> {
   return client.getProtocolEra() === "modern"
     ? client.discover({ timeout: timeoutMs })
     : client.ping({ timeout: timeoutMs });
+}
+
+/** Ends a 2025 Streamable HTTP session upstream (a 405 or any failure is ignored), within `timeoutMs`. */
+async function terminateSession(client: Client, timeoutMs: number): Promise<void> {
+  const transport = client.transport;
+  if (!(transport instanceof StreamableHTTPClientTransport) || transport.sessionId === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    transport.terminateSession().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Waits `ms`, or less when `signal` aborts. */
