@@ -46,7 +46,8 @@ export function oauthSetup(scenario: string, context: AuthContext): OAuthSetup {
   // Scenarios run side by side: any free port for the redirect.
   const flags = ["--oauth", "--token-dir", join(dir, "tokens"), "--oauth-redirect-port", "0"];
   if (context.client_id) flags.push("--oauth-client-id", context.client_id);
-  if (context.client_secret) flags.push("--oauth-client-secret-file", secretFile("client-secret", context.client_secret));
+  if (context.client_secret)
+    flags.push("--oauth-client-secret-file", secretFile("client-secret", context.client_secret));
   if (CROSS_APP.has(scenario)) {
     flags.push(
       "--oauth-grant",
@@ -89,36 +90,65 @@ export interface LoginRun {
 
 /** Plays the human once: `mcpo auth`, open its URL, follow the redirect to the callback; resolves with its exit. */
 export async function playHuman(flags: string[], serverUrl: string, timeoutMs: number): Promise<LoginRun> {
-  const login = run(process.execPath, [CLI, "auth", ...flags, "--server-type", "streamable-http", "--timeout", String(Math.ceil(timeoutMs / 1000)), "--", serverUrl]);
-  const exited = new Promise<number | null>((resolve) => login.child.once("exit", (code) => resolve(code)));
-  const url = await Promise.race([
-    new Promise<string>((resolve) => {
-      const look = (): void => {
-        const line = login.stdout().split("\n")[0] ?? "";
-        if (login.stdout().includes("\n") && line.startsWith("http")) resolve(line);
-        else if (login.child.exitCode === null) setTimeout(look, 20);
-      };
-      look();
-    }),
-    exited.then(() => undefined),
+  const login = run(process.execPath, [
+    CLI,
+    "auth",
+    ...flags,
+    "--server-type",
+    "streamable-http",
+    "--timeout",
+    String(Math.ceil(timeoutMs / 1000)),
+    "--",
+    serverUrl,
   ]);
-  if (url) {
-    try {
-      const answer = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
-      const location = answer.headers.get("location");
-      await answer.body?.cancel();
-      if (location) {
-        const back = await fetch(new URL(location, url), { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
-        await back.body?.cancel();
-      } else {
-        // No redirect back (the server showed a page instead): nothing will reach the callback.
-        process.stderr.write(`adapter: the authorization URL answered ${answer.status} without a Location\n`);
-        await login.stop();
-      }
-    } catch (error) {
-      process.stderr.write(`adapter: opening the authorization URL failed: ${String(error)}\n`);
+  const exited = new Promise<number | null>((resolve) => login.child.once("exit", (code) => resolve(code)));
+  // Every line that is a URL is a login to complete (a second one when the server moved to another AS).
+  let followed = 0;
+  for (;;) {
+    const url = await Promise.race([nextUrl(login, followed), exited.then(() => undefined)]);
+    if (!url) break;
+    followed++;
+    if (!(await openAndReturn(url, timeoutMs))) {
+      await login.stop();
+      break;
     }
   }
   const code = await exited;
   return { code, stdout: login.stdout(), stderr: login.stderr() };
+}
+
+/** The `index`-th line of stdout that is a URL, once written. */
+function nextUrl(login: ReturnType<typeof run>, index: number): Promise<string> {
+  return new Promise((resolve) => {
+    const look = (): void => {
+      const lines = login
+        .stdout()
+        .split("\n")
+        .slice(0, -1)
+        .filter((line) => line.startsWith("http"));
+      if (lines[index]) resolve(lines[index]);
+      else if (login.child.exitCode === null) setTimeout(look, 20);
+    };
+    look();
+  });
+}
+
+/** The browser: opens the authorization URL and follows its redirect back to the loopback callback. */
+async function openAndReturn(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const answer = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    const location = answer.headers.get("location");
+    await answer.body?.cancel();
+    if (!location) {
+      // No redirect back (the server showed a page instead): nothing will reach the callback.
+      process.stderr.write(`adapter: the authorization URL answered ${answer.status} without a Location\n`);
+      return false;
+    }
+    const back = await fetch(new URL(location, url), { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    await back.body?.cancel();
+    return true;
+  } catch (error) {
+    process.stderr.write(`adapter: opening the authorization URL failed: ${String(error)}\n`);
+    return false;
+  }
 }

@@ -26,7 +26,10 @@ export const INSTALL_COMMAND = "npm ci --prefix test/conformance";
  * Scenarios expected to fail, with why (drafts the proxy cannot pass): they run, and a pass is reported so the
  * entry can go.
  */
-export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
+export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
+  "auth/2025-03-26-oauth-metadata-backcompat":
+    "the 0.1.16 mock serves authorization server metadata at the MCP server's root whose issuer names another path (/oauth); the SDK (2.4) refuses that by RFC 8414 §3.3 even in the 2025-03-26 fallback, and the proxy keeps the check on",
+};
 
 /** Past this the runner is killed, with its whole process group (the adapter and the proxy too). */
 const SCENARIO_TIMEOUT_MS = 60_000;
@@ -195,7 +198,9 @@ async function main(only: string[]): Promise<void> {
   if (problem) throw new Error(problem);
   const started = Date.now();
   const planned = SUITES.flatMap((suite) => {
-    return listClientScenarios(suite).filter((name) => only.length === 0 || only.includes(name)).map((scenario) => ({ suite, scenario }));
+    return listClientScenarios(suite)
+      .filter((name) => only.length === 0 || only.includes(name))
+      .map((scenario) => ({ suite, scenario }));
   });
   const limited = createLimiter(PARALLELISM);
   const results = await Promise.all(planned.map(({ suite, scenario }) => limited(() => runScenario(suite, scenario))));
