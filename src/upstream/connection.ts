@@ -194,7 +194,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         return;
       } catch (error) {
         if (this.#lifetime.signal.aborted) return;
-        if (error instanceof LoginRequiredError && this.#auth) {
+        if (error instanceof LoginRequiredError && this.#auth?.loginCommand) {
           await this.#waitForLogin(error, this.#auth);
           continue;
         }
@@ -247,7 +247,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async #attempt(): Promise<Dialed> {
     const { server, baseEnv, clientInfo } = this.#options;
     const prior = this.#verdict;
-    if (this.#auth?.stepUpPending) {
+    if (this.#auth?.loginCommand && this.#auth.stepUpPending) {
       throw new AbortError(
         new LoginRequiredError(
           `${this.who} wants more scope than the stored token has: run \`${this.#auth.loginCommand}\` to grant it`,
@@ -469,7 +469,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       incompatibleHint: incompatibleHint(this.#options.server.settings),
       connecting: operation === "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(this.#auth ? { loginCommand: this.#auth.loginCommand } : {}),
+      ...(this.#auth?.loginCommand ? { loginCommand: this.#auth.loginCommand } : {}),
     });
   }
 
@@ -487,7 +487,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   /** The 503 for a call that finds no connection (502 when incompatible): the state and the last error. */
   #unavailable(operation: string): UpstreamUnavailableError | UpstreamIncompatibleError | LoginRequiredError {
     const lastError = this.#health.snapshot().last_error;
-    if (this.state === "unauthorized" && this.#auth) {
+    if (this.state === "unauthorized" && this.#auth?.loginCommand) {
       return new LoginRequiredError(
         `${this.who} needs a login before ${operation}: run \`${this.#auth.loginCommand}\` and follow the URL it prints`,
         { extra: { command: this.#auth.loginCommand } },

@@ -14,11 +14,12 @@ import { TokenStore } from "./token-store.js";
 export class UpstreamAuth {
   readonly store: TokenStore;
   readonly provider: OAuthClientProvider;
-  readonly loginCommand: string;
+  /** The command a human runs to log in; undefined for the grants that need no human. */
+  readonly loginCommand: string | undefined;
 
   constructor(serverName: string, url: string, settings: OAuthSettings) {
     this.store = new TokenStore(settings.tokenDir, serverName, url);
-    this.loginCommand = settings.loginCommand;
+    this.loginCommand = settings.grant === "authorization_code" ? settings.loginCommand : undefined;
     this.provider =
       settings.grant === "authorization_code"
         ? new StoreProvider({
