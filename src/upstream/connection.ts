@@ -30,7 +30,9 @@ import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
 import { waitForReady } from "./wait-for-state.js";
+import { isLegacySameOriginIssuer } from "./oauth/legacy-issuer.js";
 import { UpstreamAuth } from "./oauth/upstream-auth.js";
+import { remoteFetch } from "./transports/remote.js";
 
 export type { CallOptions } from "./tool-call.js";
 import { describeTransport } from "./transports/create-transport.js";
@@ -263,6 +265,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         prior,
         inputs: this.#inputs,
         ...(this.#auth ? { authProvider: this.#auth.provider } : {}),
+        ...(this.#auth?.legacyIssuer ? { skipIssuerMetadataValidation: true } : {}),
         onStderrLine: this.#onStderrLine,
         log: this.#log,
         lifetime: this.#lifetime.signal,
@@ -275,6 +278,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       // when nothing answered at all: an outage says nothing about the era, and the restarted server is spoken to
       // at once.
       if (prior && server.transport.type !== "sse" && !isUnreachable(error)) this.#verdict = undefined;
+      if (
+        this.#auth &&
+        !this.#auth.legacyIssuer &&
+        server.transport.type !== "stdio" &&
+        (await isLegacySameOriginIssuer(error, server.transport.url, remoteFetch(server.transport.tls)))
+      ) {
+        this.#auth.legacyIssuer = true;
+        this.#log.warn("a 2025-03-26 server whose authorization server metadata names a same-origin issuer; accepted");
+      }
       const proxyError = this.#classify(error, "connect");
       if (proxyError instanceof LoginRequiredError) throw new AbortError(proxyError);
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;

@@ -16,6 +16,8 @@ export class UpstreamAuth {
   readonly provider: OAuthClientProvider;
   /** The command a human runs to log in; undefined for the grants that need no human. */
   readonly loginCommand: string | undefined;
+  /** Set once the server proved to be a 2025-03-26 one with a same-origin issuer (see legacy-issuer.ts). */
+  legacyIssuer = false;
 
   constructor(serverName: string, url: string, settings: OAuthSettings) {
     this.store = new TokenStore(settings.tokenDir, serverName, url);
