@@ -164,9 +164,18 @@ describe("classifyError for OAuth upstreams", () => {
     assert.ok(!error.message.includes("at-secret-value"));
   });
 
-  it("leaves a server without OAuth as before (a 401 is an upstream error)", () => {
+  it("leaves a server without OAuth as before (a 401 is an upstream error), with a hint to configure OAuth", () => {
     const { loginCommand: _none, ...plain } = context;
     assert.notEqual(classifyError(new UnauthorizedError(), plain).code, "login_required");
+    const http401 = classifyError(
+      new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, "Unauthorized", {
+        status: 401,
+        statusText: "Unauthorized",
+      }),
+      plain,
+    );
+    assert.equal(http401.code, "upstream_error");
+    assert.match(http401.message, /give it an oauth block in the config file, or --oauth/);
   });
 });
 
