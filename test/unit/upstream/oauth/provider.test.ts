@@ -124,6 +124,11 @@ describe("UpstreamAuth in the proxy", () => {
         upstream.provider.redirectToAuthorization(new URL("https://as.example.com/authorize?scope=read+admin")),
       /step-up login/,
     );
+    // A call that goes through resets the count: the next step-up may ask a human again.
+    upstream.succeeded();
+    assert.equal(store.read().pending, undefined);
+    await upstream.provider.redirectToAuthorization(new URL("https://as.example.com/authorize?scope=read+admin"));
+    assert.deepEqual(store.read().pending, { scope: "read admin", attempts: 0 });
   });
 });
 
