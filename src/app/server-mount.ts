@@ -34,7 +34,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   /** Seconds a reader of a document not ready yet is told to wait: the first wait between attempts. */
   readonly #retryAfterSeconds: number;
   /**
-   * The first outcome is known: a tool list, or the server declared down or incompatible. Until then there is no
+   * The first outcome is known: a tool list, or the server declared down, incompatible or unauthorized. Until then there is no
    * document: one without tools would make a client (Open WebUI reads it on every chat) register a server without
    * tools.
    */
@@ -64,7 +64,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
         })
       : undefined;
     this.connection.on("state", (state) => {
-      if (this.#settled || (state !== "down" && state !== "incompatible")) return;
+      if (this.#settled || (state !== "down" && state !== "incompatible" && state !== "unauthorized")) return;
       // Refused without a caller's credentials: the document waits for a caller's session to list the tools.
       if (this.connection.wantsCallerCredentials) return;
       this.#settled = true;

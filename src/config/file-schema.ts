@@ -2,6 +2,7 @@ import { z } from "zod";
 import { checkWith, envProblems, headerProblems, headerValueProblem } from "./safe-values.js";
 import { allowSchema, authFileSchema } from "./auth-schema.js";
 import { forwardInputSchema } from "./forward.js";
+import { oauthInputSchema } from "./oauth.js";
 import { connectionSettingsInputSchema, normalizeServerType } from "./schema.js";
 
 const required = (what: string) => (issue: { input: unknown }) =>
@@ -62,6 +63,8 @@ const remoteServerSchema = <T extends "sse" | "streamable-http">(type: T) =>
     ssl_key_path: z.string().optional(),
     /** Per-caller identity: caller headers passed on, one upstream session per identity (config/forward.ts). */
     forward: forwardInputSchema.optional(),
+    /** OAuth 2.1 to this upstream (see src/config/oauth.ts). */
+    oauth: oauthInputSchema.optional(),
     ...commonKeys,
   });
 

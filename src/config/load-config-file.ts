@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
 import { API_KEY_CONFLICT, forwardProblems, forwardsAuthorization, resolveForward, STDIO_CONFLICT } from "./forward.js";
 import { interpolateEnv } from "./interpolate.js";
+import { resolveOAuth } from "./oauth.js";
 import { moveUrlCredentials } from "./safe-values.js";
 import {
   protocolConflict,
@@ -32,6 +33,10 @@ export interface ConfigFileOptions {
   cliSettings: z.output<typeof connectionSettingsInputSchema>;
   /** Whether the global --api-key guards every server (forwarding Authorization then is refused). */
   globalApiKey?: boolean;
+  /** Where OAuth tokens live (--token-dir, MCPO_TOKEN_DIR or the default). */
+  tokenDir?: string;
+  /** Added to `mcpo auth <name> --config <file>` in messages (e.g. ` --token-dir /x`). */
+  loginSuffix?: string;
 }
 
 /** Server names become URL segments. */
@@ -119,7 +124,15 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       [...path, "connection_settings"],
       warnings,
     );
-    const transport = toTransport(entry.data, dirname(resolve(file)), path, problems);
+    if (entry.data.type === "stdio" && isObject(value) && value.oauth !== undefined) {
+      problems.push(
+        `${formatPath([...path, "oauth"])}: OAuth is for sse and streamable-http servers; a stdio server has no HTTP to authorize`,
+      );
+    }
+    const transport = toTransport(entry.data, dirname(resolve(file)), path, problems, {
+      tokenDir: options.tokenDir ?? "",
+      loginCommand: `mcpo auth ${name} --config ${file}${options.loginSuffix ?? ""}`,
+    });
     const settings = resolveConnectionSettings(
       top.connection_settings ?? {},
       options.cliSettings,
@@ -148,7 +161,13 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
   return { servers, warnings, auth };
 }
 
-function toTransport(entry: ServerEntry, baseDir: string, path: string[], problems: string[]): TransportConfig {
+function toTransport(
+  entry: ServerEntry,
+  baseDir: string,
+  path: string[],
+  problems: string[],
+  login: { tokenDir: string; loginCommand: string },
+): TransportConfig {
   if (entry.type === "stdio") {
     return {
       type: "stdio",
@@ -187,10 +206,14 @@ function toTransport(entry: ServerEntry, baseDir: string, path: string[], proble
     problems.push(`${formatPath(path)}: ssl_cert_path and ssl_key_path go together`);
   }
   const customTls = !entry.verify_ssl || caPath || certPath || keyPath;
+  const oauthProblems: string[] = [];
+  const oauth = entry.oauth && resolveOAuth(entry.oauth, { baseDir, ...login }, oauthProblems);
+  problems.push(...oauthProblems.map((problem) => `${formatPath([...path, "oauth"])}.${problem}`));
   return {
     type: entry.type,
     url,
     headers,
+    ...(oauth ? { oauth } : {}),
     ...(customTls
       ? {
           tls: {

@@ -8,6 +8,7 @@ export {
   HostNotAllowedError,
   InputRequiredError,
   InternalError,
+  LoginRequiredError,
   InvalidArgumentsError,
   MethodNotAllowedError,
   NotFoundError,

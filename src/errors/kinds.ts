@@ -253,7 +253,21 @@ export class UpstreamUnauthorizedError extends ProxyError {
   }
 }
 
-/** The upstream understood the credentials and refused the call (HTTP 403): retrying as is will not help. */
+/**
+ * An OAuth upstream has no usable token (none stored, the refresh failed or was refused, or a step-up needs a
+ * human): a person must log in once. The message names the command (`mcpo auth <name> --config <file>`).
+ */
+export class LoginRequiredError extends ProxyError {
+  override readonly name = "LoginRequiredError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("login_required", 503, message, options);
+  }
+}
+
+/**
+ * The upstream refused the call (HTTP 403): the caller's forwarded credentials are not allowed, or the proxy's
+ * own (OAuth) credentials still lack scope after a step-up. Retrying as is will not help.
+ */
 export class UpstreamForbiddenError extends ProxyError {
   override readonly name = "UpstreamForbiddenError";
   constructor(message: string, options?: ProxyErrorOptions) {

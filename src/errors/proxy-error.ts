@@ -29,6 +29,8 @@ export type ProxyErrorCode =
   | "upstream_timeout"
   | "upstream_incompatible"
   | "input_required"
+  | "login_required"
+  | "upstream_forbidden"
   | "client_closed"
   | "too_many_sessions"
   | "upstream_unauthorized"

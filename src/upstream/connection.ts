@@ -13,6 +13,7 @@ import type { ServerConfig } from "../config/schema.js";
 import {
   ClientClosedRequestError,
   UpstreamForbiddenError,
+  LoginRequiredError,
   UpstreamIncompatibleError,
   UpstreamTimeoutError,
   UpstreamUnauthorizedError,
@@ -32,6 +33,9 @@ import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
 import { waitForReady } from "./wait-for-state.js";
+import { isLegacySameOriginIssuer } from "./oauth/legacy-issuer.js";
+import { UpstreamAuth } from "./oauth/upstream-auth.js";
+import { remoteFetch } from "./transports/remote.js";
 
 export type { CallOptions } from "./tool-call.js";
 import { describeTransport } from "./transports/create-transport.js";
@@ -116,6 +120,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #wantsCallerCredentials = false;
   /** A caller session's failed dial: what its waiting calls are told (e.g. 401 upstream_unauthorized). */
   #failure: ProxyError | undefined;
+  /** OAuth to this upstream, when configured (see oauth/upstream-auth.ts). */
+  readonly #auth: UpstreamAuth | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
     super();
@@ -126,6 +132,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
     this.#onStderrLine = stderrLogger(this.#log);
     this.#verdict = initialVerdict(options.server.transport);
+    const { transport } = options.server;
+    this.#auth =
+      transport.type !== "stdio" && transport.oauth
+        ? new UpstreamAuth(options.server.name, transport.url, transport.oauth)
+        : undefined;
     const inputs = new InputBroker(options.server.settings.elicitation);
     this.#inputs = inputs;
     this.#callContext = {
@@ -137,8 +148,19 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       session: (operation) => this.#requireSession(operation),
       lose: (client, reason) => this.#lose(client, reason),
       waitUntilReady: (timeoutMs, operation, signal) => this.#waitUntilReady(timeoutMs, operation, signal),
-      classify: (error, operation, timeoutMs) => this.#classify(error, operation, timeoutMs),
-      succeeded: () => this.#health.recordSuccess(),
+      classify: (error, operation, timeoutMs) => {
+        const proxyError = this.#classify(error, operation, timeoutMs);
+        // A call found that a human must log in (a revoked token, a step-up): the session is no use until then.
+        if (proxyError instanceof LoginRequiredError) {
+          const client = this.#session?.client;
+          if (client) this.#lose(client, proxyError.message);
+        }
+        return proxyError;
+      },
+      succeeded: () => {
+        this.#health.recordSuccess();
+        this.#auth?.succeeded();
+      },
       failed: (message) => this.#health.recordFailure(message),
     };
   }
@@ -202,6 +224,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         return;
       } catch (error) {
         if (this.#lifetime.signal.aborted) return;
+        if (error instanceof LoginRequiredError && this.#auth?.loginCommand) {
+          await this.#waitForLogin(error, this.#auth);
+          continue;
+        }
         if (error instanceof UpstreamUnauthorizedError || error instanceof UpstreamForbiddenError) {
           // A lister refused without a caller's credentials: the tools come from the callers' own sessions.
           this.#health.recordFailure(
@@ -266,10 +292,35 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     );
   }
 
+  /**
+   * No usable token: not an outage, so no fast retries. Waits until the token store changes (`mcpo auth` wrote
+   * it) or, at most, the slow pace; the store is polled, a stat every 250 ms.
+   */
+  async #waitForLogin(error: LoginRequiredError, auth: UpstreamAuth): Promise<void> {
+    const since = auth.store.signature();
+    const waitMs = slowestRetryWaitMs(this.#options.server.settings);
+    this.#nextAttemptAt = Date.now() + waitMs;
+    this.#health.recordFailure(error.message);
+    this.#setState("unauthorized");
+    this.#log.warn(
+      { command: auth.loginCommand },
+      `${this.label} needs a login; waiting for the token store to change`,
+    );
+    await auth.store.waitForChange(since, waitMs, this.#lifetime.signal);
+  }
+
   /** One attempt, in the era found before if any; an incompatible upstream ends the retry loop (AbortError). */
   async #attempt(): Promise<Dialed> {
     const { server, baseEnv, clientInfo } = this.#options;
     const prior = this.#verdict;
+    if (this.#auth?.loginCommand && this.#auth.stepUpPending) {
+      throw new AbortError(
+        new LoginRequiredError(
+          `${this.who} wants more scope than the stored token has: run \`${this.#auth.loginCommand}\` to grant it`,
+          { extra: { command: this.#auth.loginCommand } },
+        ),
+      );
+    }
     try {
       return await dial({
         server,
@@ -277,6 +328,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         clientInfo,
         prior,
         inputs: this.#inputs,
+        ...(this.#auth ? { authProvider: this.#auth.provider } : {}),
+        ...(this.#auth?.legacyIssuer ? { skipIssuerMetadataValidation: true } : {}),
         onStderrLine: this.#onStderrLine,
         log: this.#log,
         lifetime: this.#lifetime.signal,
@@ -289,13 +342,17 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       // when nothing answered at all: an outage says nothing about the era, and the restarted server is spoken to
       // at once.
       if (prior && server.transport.type !== "sse" && !isUnreachable(error)) this.#verdict = undefined;
-      const proxyError = this.#classify(error, "connect");
       if (
-        this.#options.role === "lister" &&
-        (proxyError instanceof UpstreamUnauthorizedError || proxyError instanceof UpstreamForbiddenError)
+        this.#auth &&
+        !this.#auth.legacyIssuer &&
+        server.transport.type !== "stdio" &&
+        (await isLegacySameOriginIssuer(error, server.transport.url, remoteFetch(server.transport.tls)))
       ) {
-        throw new AbortError(proxyError);
+        this.#auth.legacyIssuer = true;
+        this.#log.warn("a 2025-03-26 server whose authorization server metadata names a same-origin issuer; accepted");
       }
+      const proxyError = this.#classify(error, "connect");
+      if (proxyError instanceof LoginRequiredError) throw new AbortError(proxyError);
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
       const theirs = proxyError.extra.upstream_versions as string[] | undefined;
       if (missedProbe(server.settings, theirs)) {
@@ -491,6 +548,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       credentials: this.#options.server.forward !== undefined,
       connecting: operation === "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(this.#auth?.loginCommand ? { loginCommand: this.#auth.loginCommand } : {}),
     });
   }
 
@@ -509,6 +567,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #unavailable(operation: string): ProxyError {
     if (this.#failure) return this.#failure;
     const lastError = this.#health.snapshot().last_error;
+    if (this.state === "unauthorized" && this.#auth?.loginCommand) {
+      return new LoginRequiredError(
+        `${this.who} needs a login before ${operation}: run \`${this.#auth.loginCommand}\` and follow the URL it prints`,
+        { extra: { command: this.#auth.loginCommand } },
+      );
+    }
     if (this.state === "incompatible") {
       return new UpstreamIncompatibleError(
         `cannot run ${operation}: ${lastError ?? `${this.who} speaks no MCP revision we offered`}`,

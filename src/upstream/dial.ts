@@ -3,6 +3,7 @@ import {
   SdkError,
   SdkErrorCode,
   type McpSubscription,
+  type OAuthClientProvider,
   type PriorDiscovery,
   type Tool,
   type Transport,
@@ -35,6 +36,10 @@ export interface DialOptions {
   prior: PriorDiscovery | undefined;
   /** Answers the server's requests for input. */
   inputs: InputBroker;
+  /** OAuth to a remote upstream (one provider for the connection's whole life, so its state carries over). */
+  authProvider?: OAuthClientProvider;
+  /** The 2025-03-26 same-origin issuer tolerance (see oauth/legacy-issuer.ts). */
+  skipIssuerMetadataValidation?: boolean;
 }
 
 export interface Dialed {
@@ -138,6 +143,8 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
     baseEnv: options.baseEnv,
     onStderrLine: options.onStderrLine,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+    ...(options.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
   });
   const client = new Client(options.clientInfo, {
     // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.

@@ -1,4 +1,4 @@
-import type { Transport } from "@modelcontextprotocol/client";
+import type { OAuthClientProvider, Transport } from "@modelcontextprotocol/client";
 import type { TransportConfig } from "../../config/schema.js";
 import type { Logger } from "../../log/logger.js";
 import { createSseTransport, createStreamableHttpTransport } from "./remote.js";
@@ -10,6 +10,10 @@ export interface TransportContext {
   onStderrLine: (line: string) => void;
   /** The server's logger: a stdio transport reports what it drops there. */
   log?: Logger;
+  /** OAuth to a remote upstream. */
+  authProvider?: OAuthClientProvider;
+  /** See oauth/legacy-issuer.ts. */
+  skipIssuerMetadataValidation?: boolean;
 }
 
 /** Picks and builds the SDK transport for one upstream. */
@@ -25,10 +29,18 @@ export function createTransport(config: TransportConfig, context: TransportConte
         ...(context.log ? { log: context.log } : {}),
       });
     case "sse":
-      return createSseTransport(config);
+      return createSseTransport({ ...config, ...oauthOf(context) });
     case "streamable-http":
-      return createStreamableHttpTransport(config);
+      return createStreamableHttpTransport({ ...config, ...oauthOf(context) });
   }
+}
+
+function oauthOf(context: TransportContext): Pick<TransportContext, "authProvider" | "skipIssuerMetadataValidation"> {
+  if (!context.authProvider) return {};
+  return {
+    authProvider: context.authProvider,
+    ...(context.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
+  };
 }
 
 /**
