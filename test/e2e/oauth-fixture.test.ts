@@ -193,8 +193,14 @@ describe("OAuth fixture", () => {
     assert.equal(exchange.status, 400);
     assert.equal(exchange.error, "invalid_grant");
     const unregistered = new URL(authorize);
-    unregistered.searchParams.set("redirect_uri", "http://127.0.0.1:9/elsewhere");
+    unregistered.searchParams.set("redirect_uri", "http://127.0.0.1:33418/elsewhere");
     assert.equal((await fetch(unregistered, { redirect: "manual" })).status, 400);
+    // RFC 8252 §7.3: a loopback redirect URI may name another port than the registered one.
+    const otherPort = new URL(authorize);
+    otherPort.searchParams.set("redirect_uri", "http://127.0.0.1:40123/callback");
+    const moved = await fetch(otherPort, { redirect: "manual" });
+    assert.equal(moved.status, 302);
+    assert.match(moved.headers.get("location")!, /^http:\/\/127\.0\.0\.1:40123\/callback\?/);
   });
 
   it("rotates refresh tokens (each works once) and refuses a revoked one", async () => {
