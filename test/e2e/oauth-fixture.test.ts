@@ -223,6 +223,22 @@ describe("OAuth fixture", () => {
     assert.equal(revoked.error, "invalid_grant");
   });
 
+  it("revokes access tokens before their expiry on request (the resource server answers 401)", async () => {
+    const tokens = await signIn(fixture);
+    assert.equal((await rpc(fixture.rs.url, tokens.access_token, "tools/list")).status, 200);
+    assert.ok(fixture.as.revokeAccessTokens() >= 1);
+    assert.equal((await rpc(fixture.rs.url, tokens.access_token, "tools/list")).status, 401);
+  });
+
+  it("grants only what the user consents to", async () => {
+    fixture.as.settings.consent = ["notes:read"];
+    try {
+      assert.equal((await signIn(fixture, "notes:read notes:write")).scope, "notes:read");
+    } finally {
+      delete fixture.as.settings.consent;
+    }
+  });
+
   it("issues tokens with the configured lifetime; the resource server refuses an expired one", async () => {
     const lifetime = fixture.as.settings.accessTokenLifetime;
     fixture.as.settings.accessTokenLifetime = -1; // already expired: no waiting
