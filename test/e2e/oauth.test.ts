@@ -1,0 +1,540 @@
+/**
+ * Upstream OAuth end to end: the real CLI (`mcpo auth`, then the proxy with the
+ * same token directory) against the fixture authorization server and protected
+ * MCP server (test/fixtures/oauth). The test plays the browser: it reads the URL
+ * `mcpo auth` prints, opens it without following redirects, and delivers the
+ * redirect to the loopback listener (test/helpers/oauth-login.ts).
+ *
+ * Covers the authorization code flow, refresh (on expiry, after a 401, rotation
+ * kept across a restart), step-up (and its limit), a revoked refresh token, a
+ * proxy started before the login, client credentials, and the security rules of
+ * issue 11 item 5 that need a running system.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  startOAuthFixture,
+  startResourceServer,
+  type OAuthFixture,
+  type OAuthFixtureOptions,
+  type RecordedRequest,
+} from "../fixtures/oauth/index.js";
+import { configFile } from "../helpers/config-file.js";
+import { logIn, type LoginOptions, type LoginResult } from "../helpers/oauth-login.js";
+import { freePort } from "../helpers/ports.js";
+import { stopAll } from "../helpers/processes.js";
+import { startProxy, waitForHealth, type Answer, type Proxy } from "../helpers/proxy.js";
+import { waitFor } from "../helpers/wait.js";
+
+type Json = Record<string, any>;
+
+const stoppers: (() => Promise<void>)[] = [];
+
+after(async () => {
+  await stopAll();
+  await Promise.all(stoppers.map((stop) => stop()));
+});
+
+async function fixture(options?: OAuthFixtureOptions): Promise<OAuthFixture> {
+  const started = await startOAuthFixture(options);
+  stoppers.push(() => started.stop());
+  return started;
+}
+
+/** A token directory that does not exist yet (the CLI creates it, 0700). */
+const newTokenDir = (): string => join(mkdtempSync(join(tmpdir(), "mcpo-oauth-")), "tokens");
+
+/** Requests to the fixture's /token endpoint with this grant type. */
+const tokenRequests = (f: OAuthFixture, grant: string): RecordedRequest[] =>
+  f.as.requests.filter((r) => r.endpoint === "token" && r.grantType === grant);
+
+const authorizeRequests = (f: OAuthFixture): RecordedRequest[] =>
+  f.as.requests.filter((r) => r.endpoint === "authorize");
+
+/** Options for a login that is expected to fail: do not wait five minutes for a browser. */
+const FAILING = ["--timeout", "5"];
+
+interface Setup {
+  fixture: OAuthFixture;
+  config: { path: string };
+  dir: string;
+  /** The command the proxy's messages must name. */
+  command: string;
+  login(options?: LoginOptions, extra?: string[]): Promise<LoginResult>;
+  proxy(extra?: string[]): Promise<Proxy>;
+}
+
+/** One fixture, a config file with one server `notes` behind OAuth, a fresh token directory. */
+async function setUp(options: OAuthFixtureOptions = {}, oauth: Json = { redirect_port: 0 }): Promise<Setup> {
+  const f = await fixture(options);
+  const config = configFile({ mcpServers: { notes: { type: "streamable-http", url: f.rs.url, oauth } } });
+  const dir = newTokenDir();
+  return {
+    fixture: f,
+    config,
+    dir,
+    command: `mcpo auth notes --config ${config.path}`,
+    login: (login, extra = []) => logIn(["notes", "--config", config.path, "--token-dir", dir, ...extra], login),
+    proxy: (extra = []) => startProxy(["--config", config.path, "--token-dir", dir, ...extra], []),
+  };
+}
+
+function loggedIn(result: LoginResult): asserts result is LoginResult & { authorizeUrl: URL } {
+  assert.equal(result.code, 0, `mcpo auth failed (${result.code}): ${result.stdout}${result.stderr}`);
+  assert.ok(result.authorizeUrl, "mcpo auth printed no URL");
+}
+
+function refusedLogin(result: LoginResult): void {
+  assert.notEqual(result.code, 0, `mcpo auth succeeded: ${result.stdout}`);
+  assert.doesNotMatch(result.stderr, /unknown option|too many arguments/i, "refused for the wrong reason");
+}
+
+function assertLoginRequired(answer: Answer, command: string): void {
+  assert.equal(answer.status, 503, answer.text);
+  const detail = (answer.body as Json).detail as Json;
+  assert.equal(detail.code, "login_required", answer.text);
+  assert.ok(String(detail.message).includes(command), `the message names ${command}: ${detail.message}`);
+}
+
+/** Calls until the answer has `status` (the proxy picks up a new login by itself, promptly). */
+async function until(proxy: Proxy, path: string, body: unknown, status: number, timeoutMs = 10_000): Promise<Answer> {
+  let last: Answer | undefined;
+  try {
+    return await waitFor(
+      `${path} to answer ${status}`,
+      async () => {
+        last = await proxy.post(path, body);
+        return last.status === status ? last : undefined;
+      },
+      timeoutMs,
+      250,
+    );
+  } catch (error) {
+    throw new Error(`${String(error)}; last answer ${last?.status} ${last?.text}`);
+  }
+}
+
+const serverHealth = async (proxy: Proxy, name = "notes"): Promise<Json> =>
+  ((await proxy.get("/health")).body as Json).servers[name] as Json;
+
+describe("upstream OAuth, end to end", () => {
+  describe("authorization code", () => {
+    it("mcpo auth signs in (PKCE S256, loopback redirect, resource, the challenge's scope); the proxy calls tools with the stored tokens", async () => {
+      const s = await setUp();
+      const result = await s.login();
+      loggedIn(result);
+      const url = result.authorizeUrl;
+      const q = url.searchParams;
+      assert.equal(`${url.origin}${url.pathname}`, `${s.fixture.as.issuer}/authorize`);
+      assert.equal(q.get("response_type"), "code");
+      assert.equal(q.get("code_challenge_method"), "S256");
+      assert.match(q.get("code_challenge") ?? "", /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(q.get("resource"), s.fixture.rs.url);
+      assert.equal(q.get("scope"), "notes:read", "the scope of the 401 challenge");
+      assert.ok((q.get("state") ?? "").length >= 16, "an unguessable state");
+      const redirect = new URL(q.get("redirect_uri") ?? "");
+      assert.equal(redirect.protocol, "http:");
+      assert.equal(redirect.hostname, "127.0.0.1");
+      assert.equal(redirect.pathname, "/callback");
+      assert.ok(result.callback && result.callback.status < 400, `callback answered ${result.callback?.status}`);
+      const exchanges = tokenRequests(s.fixture, "authorization_code");
+      assert.equal(exchanges.length, 1);
+      assert.equal(exchanges[0]!.status, 200);
+      assert.equal(exchanges[0]!.resource, s.fixture.rs.url);
+
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      const echo = await proxy.post("/notes/echo", { message: "hi" });
+      assert.equal(echo.status, 200, echo.text);
+      assert.equal(echo.body, "echo: hi");
+      const whoami = await proxy.post("/notes/whoami", {});
+      assert.equal(whoami.status, 200, whoami.text);
+      assert.deepEqual(JSON.parse(String(whoami.body)), {
+        client_id: exchanges[0]!.clientId,
+        scopes: ["notes:read"],
+      });
+      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 1, "the proxy logged in with nobody");
+      await proxy.stop();
+    });
+
+    it("works in single-server mode from flags, on a fixed redirect port", async () => {
+      const f = await fixture();
+      const dir = newTokenDir();
+      const port = await freePort();
+      const target = ["--server-type", "streamable-http", "--", f.rs.url];
+      const result = await logIn(["--oauth", "--oauth-redirect-port", String(port), "--token-dir", dir, ...target]);
+      loggedIn(result);
+      assert.equal(result.authorizeUrl.searchParams.get("redirect_uri"), `http://127.0.0.1:${port}/callback`);
+      const registration = f.as.requests.find((r) => r.endpoint === "register");
+      assert.deepEqual(registration?.redirectUris, [`http://127.0.0.1:${port}/callback`]);
+      const proxy = await startProxy(["--oauth", "--token-dir", dir, "--server-type", "streamable-http"], [f.rs.url]);
+      await waitForHealth(proxy, 200);
+      const echo = await proxy.post("/echo", { message: "single" });
+      assert.equal(echo.status, 200, echo.text);
+      assert.equal(echo.body, "echo: single");
+      await proxy.stop();
+    });
+
+    it("a proxy started before any login waits in state unauthorized naming the command, answers 503 login_required, and picks the login up without a restart", async () => {
+      const s = await setUp();
+      const proxy = await s.proxy();
+      const waiting = await waitFor("the server to be unauthorized", async () => {
+        const health = await serverHealth(proxy);
+        return health?.details?.state === "unauthorized" ? health : undefined;
+      });
+      assert.equal(waiting.status, "unhealthy");
+      assert.ok(String(waiting.message).includes(s.command), `health names ${s.command}: ${waiting.message}`);
+      assert.equal((await proxy.get("/health")).status, 503);
+      assertLoginRequired(await proxy.post("/notes/echo", { message: "early" }), s.command);
+      loggedIn(await s.login());
+      await waitForHealth(proxy, 200, 15_000);
+      const echo = await until(proxy, "/notes/echo", { message: "late" }, 200);
+      assert.equal(echo.body, "echo: late");
+      await proxy.stop();
+    });
+  });
+
+  describe("refresh and expiry", () => {
+    it("refreshes an expired access token with no human, and keeps each rotated refresh token (also across a restart)", async () => {
+      const s = await setUp({ as: { accessTokenLifetime: 1 } });
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      for (const round of [1, 2, 3]) {
+        if (round > 1) await sleep(1_100); // past the 1 s lifetime
+        const echo = await proxy.post("/notes/echo", { message: `round ${round}` });
+        assert.equal(echo.status, 200, `round ${round}: ${echo.text}`);
+        assert.equal(echo.body, `echo: round ${round}`);
+      }
+      await proxy.stop();
+      const refreshes = tokenRequests(s.fixture, "refresh_token");
+      assert.ok(refreshes.length >= 2, `expected refreshes, saw ${refreshes.length}`);
+      assert.deepEqual(
+        refreshes.filter((r) => r.status !== 200).map((r) => r.error),
+        [],
+        "a refresh failed: a rotated refresh token was not kept",
+      );
+      assert.ok(refreshes.every((r) => r.resource === undefined || r.resource === s.fixture.rs.url));
+
+      await sleep(1_100);
+      const again = await s.proxy();
+      await waitForHealth(again, 200);
+      const echo = await again.post("/notes/echo", { message: "restarted" });
+      assert.equal(echo.status, 200, echo.text);
+      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 1, "no second login was needed");
+      assert.deepEqual(
+        tokenRequests(s.fixture, "refresh_token")
+          .filter((r) => r.status !== 200)
+          .map((r) => r.error),
+        [],
+      );
+      await again.stop();
+    });
+
+    it("refreshes after a 401 on an access token the server stopped accepting before its expiry", async () => {
+      const s = await setUp();
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      assert.equal((await proxy.post("/notes/echo", { message: "before" })).status, 200);
+      assert.ok(s.fixture.as.revokeAccessTokens() >= 1);
+      const echo = await proxy.post("/notes/echo", { message: "after" });
+      assert.equal(echo.status, 200, echo.text);
+      assert.equal(echo.body, "echo: after");
+      assert.ok(tokenRequests(s.fixture, "refresh_token").some((r) => r.status === 200));
+      await proxy.stop();
+    });
+
+    it("a revoked refresh token: state unauthorized naming the command, calls 503 login_required; a new login brings it back", async () => {
+      const s = await setUp({ as: { accessTokenLifetime: 1 } });
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      assert.equal((await proxy.post("/notes/echo", { message: "before" })).status, 200);
+      assert.ok(s.fixture.as.revokeRefreshTokens() >= 1);
+      await sleep(1_100);
+      assertLoginRequired(await proxy.post("/notes/echo", { message: "revoked" }), s.command);
+      assert.ok(tokenRequests(s.fixture, "refresh_token").some((r) => r.error === "invalid_grant"));
+      const health = await proxy.get("/health");
+      assert.equal(health.status, 503);
+      const notes = (health.body as Json).servers.notes as Json;
+      assert.equal(notes.details.state, "unauthorized");
+      assert.ok(String(notes.message).includes(s.command), `health names ${s.command}: ${notes.message}`);
+
+      loggedIn(await s.login());
+      const echo = await until(proxy, "/notes/echo", { message: "back" }, 200);
+      assert.equal(echo.body, "echo: back");
+      await waitForHealth(proxy, 200);
+      await proxy.stop();
+    });
+  });
+
+  describe("step-up", () => {
+    it("a tool needing more scope gets 503 login_required naming the command; mcpo auth asks for the union; the call then works", async () => {
+      const s = await setUp();
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      assertLoginRequired(await proxy.post("/notes/write-note", { text: "x" }), s.command);
+
+      const second = await s.login();
+      loggedIn(second);
+      const asked = (second.authorizeUrl.searchParams.get("scope") ?? "").split(" ").sort();
+      assert.deepEqual(asked, ["notes:read", "notes:write"], "the held and the wanted scope");
+      const note = await until(proxy, "/notes/write-note", { text: "x" }, 200);
+      assert.equal(note.body, "noted: x");
+      const echo = await proxy.post("/notes/echo", { message: "still" });
+      assert.equal(echo.status, 200, echo.text);
+      await proxy.stop();
+    });
+
+    it("gives up a step-up the user never grants: past the limit the call gets 403 upstream_forbidden", async () => {
+      const s = await setUp();
+      s.fixture.as.settings.consent = ["notes:read"];
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      let answer = await proxy.post("/notes/write-note", { text: "x" });
+      let logins = 1;
+      while (answer.status === 503 && logins < 6) {
+        assertLoginRequired(answer, s.command);
+        loggedIn(await s.login());
+        logins += 1;
+        await sleep(300);
+        answer = await proxy.post("/notes/write-note", { text: "x" });
+      }
+      assert.equal(answer.status, 403, `after ${logins} logins: ${answer.text}`);
+      assert.equal(((answer.body as Json).detail as Json).code, "upstream_forbidden");
+      assert.ok(logins >= 2, "at least one step-up login was asked for");
+      const echo = await proxy.post("/notes/echo", { message: "base scope" });
+      assert.equal(echo.status, 200, echo.text);
+      await proxy.stop();
+    });
+  });
+
+  describe("client credentials", () => {
+    const SECRET = "m2m-secret-0a1b2c3d4e5f6a7b8c9d";
+
+    for (const method of ["client_secret_basic", "client_secret_post"] as const) {
+      it(`gets tokens with no human (${method}), again after they expire, and never shows the secret`, async () => {
+        const f = await fixture({
+          as: {
+            accessTokenLifetime: 1,
+            clients: [{ client_id: "m2m", client_secret: SECRET, token_endpoint_auth_method: method }],
+          },
+        });
+        const dir = mkdtempSync(join(tmpdir(), "mcpo-m2m-"));
+        const secretFile = join(dir, "secret");
+        writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+        const tokens = join(dir, "tokens");
+        let proxy: Proxy;
+        let prefix: string;
+        if (method === "client_secret_basic") {
+          const config = configFile({
+            mcpServers: {
+              notes: {
+                type: "streamable-http",
+                url: f.rs.url,
+                oauth: {
+                  grant: "client_credentials",
+                  client_id: "m2m",
+                  client_secret_file: secretFile,
+                  token_endpoint_auth_method: method,
+                },
+              },
+            },
+          });
+          proxy = await startProxy(["--config", config.path, "--token-dir", tokens, "--log-level", "trace"], []);
+          prefix = "/notes";
+        } else {
+          const flags = ["--oauth", "--oauth-grant", "client_credentials", "--oauth-client-id", "m2m"];
+          flags.push("--oauth-client-secret-file", secretFile, "--oauth-token-auth-method", method);
+          proxy = await startProxy(
+            [...flags, "--token-dir", tokens, "--log-level", "trace", "--server-type", "streamable-http"],
+            [f.rs.url],
+          );
+          prefix = "";
+        }
+        await waitForHealth(proxy, 200);
+        const whoami = await proxy.post(`${prefix}/whoami`, {});
+        assert.equal(whoami.status, 200, whoami.text);
+        assert.deepEqual(JSON.parse(String(whoami.body)), { client_id: "m2m", scopes: ["notes:read"] });
+        await sleep(1_100);
+        const echo = await proxy.post(`${prefix}/echo`, { message: "later" });
+        assert.equal(echo.status, 200, echo.text);
+        const grants = tokenRequests(f, "client_credentials");
+        assert.ok(grants.length >= 2, `a new token after expiry (saw ${grants.length} grants)`);
+        for (const grant of grants) {
+          assert.equal(grant.clientAuth, method);
+          assert.equal(grant.status, 200);
+          assert.equal(grant.resource, f.rs.url);
+        }
+        assert.equal(authorizeRequests(f).length, 0, "no human involved");
+        const seen = [
+          whoami.text,
+          echo.text,
+          (await proxy.get("/health")).text,
+          (await proxy.get(`${prefix}/openapi.json`)).text,
+        ];
+        await proxy.stop();
+        seen.push(proxy.process.stderr(), proxy.process.stdout());
+        assertNoSecret(seen.join("\n"), [SECRET, ...f.as.secrets()]);
+      });
+    }
+  });
+
+  describe("security (issue 11, item 5)", () => {
+    it("shows no token or secret in logs at trace level, /health, error bodies or the OpenAPI documents", async () => {
+      const s = await setUp({ as: { accessTokenLifetime: 1 } });
+      const login = await s.login();
+      loggedIn(login);
+      const proxy = await s.proxy(["--log-level", "trace"]);
+      await waitForHealth(proxy, 200);
+      const seen: string[] = [login.stdout, login.stderr];
+      const keep = (answer: Answer): Answer => {
+        seen.push(answer.text, JSON.stringify([...answer.headers]));
+        return answer;
+      };
+      assert.equal(keep(await proxy.post("/notes/echo", { message: "x" })).status, 200);
+      assert.equal(keep(await proxy.post("/notes/echo", { nope: 1 })).status, 422);
+      assert.equal(keep(await proxy.post("/notes/write-note", { text: "x" })).status, 503); // step-up wanted
+      await sleep(1_100);
+      assert.equal(keep(await proxy.post("/notes/echo", { message: "refreshed" })).status, 200);
+      s.fixture.as.revokeAccessTokens();
+      assert.equal(keep(await proxy.post("/notes/echo", { message: "after 401" })).status, 200);
+      s.fixture.as.revokeAccessTokens();
+      s.fixture.as.revokeRefreshTokens();
+      assert.equal(keep(await proxy.post("/notes/echo", { message: "revoked" })).status, 503);
+      for (const path of ["/health", "/notes/health", "/openapi.json", "/notes/openapi.json", "/notes/docs"]) {
+        keep(await proxy.get(path));
+      }
+      await proxy.stop();
+      seen.push(proxy.process.stderr(), proxy.process.stdout());
+      assert.ok(proxy.logs().length >= 10, "the debug log was read");
+      const secrets = s.fixture.as.secrets();
+      assert.ok(secrets.length >= 6, `tokens, a code and a verifier were seen (${secrets.length})`);
+      assertNoSecret(seen.join("\n"), secrets);
+    });
+
+    it("keeps token files 0600 in a 0700 directory", async () => {
+      const s = await setUp();
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await waitForHealth(proxy, 200);
+      await proxy.stop();
+      assert.equal(statSync(s.dir).mode & 0o777, 0o700);
+      const files = readdirSync(s.dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+      assert.ok(files.length >= 1, "a token file");
+      for (const file of files) {
+        const path = join(file.parentPath, file.name);
+        assert.equal(statSync(path).mode & 0o777, 0o600, path);
+      }
+    });
+
+    it("refuses an authorization server that offers no S256 (PKCE plain is never used)", async () => {
+      const s = await setUp({ as: { codeChallengeMethods: ["plain"] } });
+      const result = await s.login({}, FAILING);
+      refusedLogin(result);
+      assert.deepEqual(
+        authorizeRequests(s.fixture).filter((r) => r.codeChallengeMethod !== "S256"),
+        [],
+        "an authorization request without S256",
+      );
+      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0);
+    });
+
+    it("refuses a redirect whose state does not match, exchanging no code", async () => {
+      const s = await setUp();
+      const result = await s.login({
+        tamper: (callback) => {
+          callback.searchParams.set("state", `forged-${callback.searchParams.get("state")}`);
+          return callback;
+        },
+        exitTimeoutMs: 15_000,
+      });
+      refusedLogin(result);
+      assert.match(`${result.stdout}${result.stderr}`, /state/i);
+      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0);
+      assert.ok((result.callback?.status ?? 0) >= 400, `the browser was told: ${result.callback?.status}`);
+    });
+
+    it("refuses a redirect from another issuer (RFC 9207), without repeating its error_description", async () => {
+      const s = await setUp();
+      s.fixture.as.settings.authorize = "wrong-iss";
+      refusedLogin(await s.login({ exitTimeoutMs: 15_000 }, FAILING));
+      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0, "a code from a mix-up was exchanged");
+
+      const marker = `MARKER-${Date.now()}-injected-text`;
+      s.fixture.as.settings.authorize = "deny-wrong-iss";
+      s.fixture.as.settings.errorDescription = marker;
+      const denied = await s.login({ exitTimeoutMs: 15_000 }, FAILING);
+      refusedLogin(denied);
+      assert.ok(!`${denied.stdout}${denied.stderr}`.includes(marker), "the mismatched issuer's text was printed");
+    });
+
+    it("reports an authorization refused by the user, with a clear message", async () => {
+      const s = await setUp();
+      s.fixture.as.settings.authorize = "deny";
+      const result = await s.login({ exitTimeoutMs: 15_000 }, FAILING);
+      refusedLogin(result);
+      assert.match(`${result.stdout}${result.stderr}`, /access_denied|denied|said no/i);
+    });
+
+    it("binds tokens to their resource: a login to one server does not serve another on the same authorization server", async () => {
+      const f = await fixture();
+      const other = await startResourceServer({ authorizationServer: f.as });
+      stoppers.push(() => other.stop());
+      const config = configFile({
+        mcpServers: {
+          notes: { type: "streamable-http", url: f.rs.url, oauth: { redirect_port: 0 } },
+          other: { type: "streamable-http", url: other.url, oauth: { redirect_port: 0 } },
+        },
+      });
+      const dir = newTokenDir();
+      const login = (name: string): Promise<LoginResult> => logIn([name, "--config", config.path, "--token-dir", dir]);
+      loggedIn(await login("notes"));
+      const proxy = await startProxy(["--config", config.path, "--token-dir", dir], []);
+      await waitFor("notes ready and other unauthorized", async () => {
+        const servers = ((await proxy.get("/health")).body as Json).servers as Json;
+        return servers.notes?.status === "healthy" && servers.other?.details?.state === "unauthorized";
+      });
+      assert.ok(
+        other.requests.every((r) => r.status !== 200),
+        "the other server accepted something",
+      );
+      assertLoginRequired(await proxy.post("/other/echo", { message: "x" }), `mcpo auth other --config ${config.path}`);
+
+      const second = await login("other");
+      loggedIn(second);
+      assert.equal(second.authorizeUrl.searchParams.get("resource"), other.url);
+      await waitForHealth(proxy, 200, 15_000);
+      assert.equal((await until(proxy, "/other/echo", { message: "o" }, 200)).body, "echo: o");
+      assert.equal((await proxy.post("/notes/echo", { message: "n" })).body, "echo: n");
+      const exchanges = tokenRequests(f, "authorization_code").map((r) => r.resource);
+      assert.deepEqual(exchanges, [f.rs.url, other.url]);
+      await proxy.stop();
+    });
+
+    it("refuses protected resource metadata that names another resource (no token is asked for)", async () => {
+      const s = await setUp({ rs: { advertisedResource: "http://127.0.0.1:1/elsewhere" } });
+      const result = await s.login({ exitTimeoutMs: 15_000 }, FAILING);
+      refusedLogin(result);
+      assert.equal(authorizeRequests(s.fixture).length, 0);
+      assert.equal(s.fixture.as.requests.filter((r) => r.endpoint === "token").length, 0);
+    });
+  });
+});
+
+/** Fails when `text` holds any secret, whole or its first 12 characters. */
+function assertNoSecret(text: string, secrets: readonly string[]): void {
+  for (const secret of secrets) {
+    assert.ok(!text.includes(secret), `a secret (${secret.length} chars) appears in the output`);
+    if (secret.length >= 20) {
+      assert.ok(!text.includes(secret.slice(0, 12)), "the start of a secret appears in the output");
+    }
+  }
+}
