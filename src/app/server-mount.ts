@@ -31,7 +31,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   /** Seconds a reader of a document not ready yet is told to wait: the first wait between attempts. */
   readonly #retryAfterSeconds: number;
   /**
-   * The first outcome is known: a tool list, or the server declared down or incompatible. Until then there is no
+   * The first outcome is known: a tool list, or the server declared down, incompatible or unauthorized. Until then there is no
    * document: one without tools would make a client (Open WebUI reads it on every chat) register a server without
    * tools.
    */
@@ -48,7 +48,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.#retryAfterSeconds = Math.max(1, Math.ceil(server.settings.retryDelayMs / 1000));
     this.connection = new UpstreamConnection({ server, ...dependencies });
     this.connection.on("state", (state) => {
-      if (this.#settled || (state !== "down" && state !== "incompatible")) return;
+      if (this.#settled || (state !== "down" && state !== "incompatible" && state !== "unauthorized")) return;
       this.#settled = true;
       this.#document = undefined;
       this.emit("changed");

@@ -13,6 +13,8 @@ import {
   type TransportConfig,
 } from "../config/schema.js";
 import { loadConfigFile } from "../config/load-config-file.js";
+import { oauthInputSchema, resolveOAuth, resolveTokenDir } from "../config/oauth.js";
+import type { OAuthSettings } from "../config/schema.js";
 import { envProblems, moveUrlCredentials } from "../config/safe-values.js";
 import { redactUrl } from "../errors/redact.js";
 import type { LogLevelName } from "../log/logger.js";
@@ -76,7 +78,24 @@ const cliSchema = z.object({
 });
 
 /** Environment variables the proxy reads for its own secrets: not passed on to stdio servers. */
-const OWN_SECRETS = ["MCPO_API_KEY"];
+const OWN_SECRETS = ["MCPO_API_KEY", "MCPO_OAUTH_CLIENT_SECRET"];
+
+/** The single-server --oauth-* flags, with the `oauth` key each stands for. */
+const OAUTH_FLAGS = {
+  oauthGrant: ["--oauth-grant", "grant"],
+  oauthClientId: ["--oauth-client-id", "client_id"],
+  oauthClientSecretFile: ["--oauth-client-secret-file", "client_secret_file"],
+  oauthClientMetadataUrl: ["--oauth-client-metadata-url", "client_metadata_url"],
+  oauthTokenAuthMethod: ["--oauth-token-auth-method", "token_endpoint_auth_method"],
+  oauthPrivateKeyFile: ["--oauth-private-key-file", "private_key_file"],
+  oauthSigningAlgorithm: ["--oauth-signing-algorithm", "signing_algorithm"],
+  oauthScope: ["--oauth-scope", "scope"],
+  oauthRedirectPort: ["--oauth-redirect-port", "redirect_port"],
+  oauthClientName: ["--oauth-client-name", "client_name"],
+  oauthIdpTokenEndpoint: ["--oauth-idp-token-endpoint", "idp_token_endpoint"],
+  oauthIdpClientId: ["--oauth-idp-client-id", "idp_client_id"],
+  oauthIdpIdTokenFile: ["--oauth-idp-id-token-file", "idp_id_token_file"],
+} as const satisfies Partial<Record<keyof CliOptions, readonly [string, string]>>;
 
 /** commander's camelCase option names back to the flags the user typed. */
 const FLAG_NAMES: Record<string, string> = {
@@ -150,12 +169,22 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
   if (multi && (options.serverType ?? options.type ?? options.header) !== undefined) {
     throw new UsageError("--server-type and --header are set per server in the config file");
   }
+  const oauthFlags = Object.keys(OAUTH_FLAGS).filter((key) => options[key as keyof CliOptions] !== undefined);
+  if (multi && (options.oauth || oauthFlags.length > 0)) {
+    throw new UsageError('--oauth and the --oauth-* flags are for one server; in a config file use its "oauth" block');
+  }
+  const tokenDir = resolveTokenDir(options.tokenDir, processEnv);
+  const tokenDirSuffix = options.tokenDir === undefined ? "" : ` --token-dir ${tokenDir}`;
+  const oauth =
+    !multi && (options.oauth || oauthFlags.length > 0)
+      ? buildOAuth(options, cli.serverType, target, tokenDir, tokenDirSuffix, processEnv)
+      : undefined;
   const servers = multi
     ? undefined
     : [
         {
           name: "",
-          transport: buildTransport(cli.serverType, target, cli.header ?? {}, serverEnv),
+          transport: withOAuth(buildTransport(cli.serverType, target, cli.header ?? {}, serverEnv), oauth),
           settings: resolveConnectionSettings(cli.connection),
           disabled: false,
           tools: { disabled: [] },
@@ -170,7 +199,12 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
           path: options.config,
           hotReload: options.hotReload ?? false,
           load: () =>
-            loadConfigFile(options.config!, { env: { ...baseEnv, ...serverEnv }, cliSettings: cli.connection }),
+            loadConfigFile(options.config!, {
+              env: { ...baseEnv, ...serverEnv },
+              cliSettings: cli.connection,
+              tokenDir,
+              loginSuffix: tokenDirSuffix,
+            }),
         };
   // The file is parsed here, at the edge: a bad one stops us before anything starts (ConfigFileError).
   const loaded = source?.load();
@@ -229,6 +263,68 @@ function buildTransport(
   const moved = moveUrlCredentials(url.data, headers);
   if ("problem" in moved) throw new UsageError(`the upstream URL ${moved.problem} (--header)`);
   return { type, ...moved };
+}
+
+function withOAuth(transport: TransportConfig, oauth: OAuthSettings | undefined): TransportConfig {
+  return oauth && transport.type !== "stdio" ? { ...transport, oauth } : transport;
+}
+
+/** --oauth and the --oauth-* flags, checked by the config file's `oauth` schema; errors name the flag. */
+function buildOAuth(
+  options: CliOptions,
+  type: z.output<typeof serverTypeSchema>,
+  target: string[],
+  tokenDir: string,
+  tokenDirSuffix: string,
+  env: NodeJS.ProcessEnv,
+): OAuthSettings {
+  if (type === "stdio") {
+    throw new UsageError(
+      "--oauth: OAuth is for sse and streamable-http servers; a stdio server has no HTTP to authorize",
+    );
+  }
+  const input: Record<string, string> = {};
+  for (const [key, [, name]] of Object.entries(OAUTH_FLAGS)) {
+    const value = options[key as keyof CliOptions];
+    if (typeof value === "string") input[name] = value;
+  }
+  const parsed = oauthInputSchema.safeParse(input);
+  const flagOf = (name: string): string =>
+    Object.values(OAUTH_FLAGS).find(([, key]) => key === name)?.[0] ??
+    (name === "client_secret" ? "--oauth-client-secret-file" : "--oauth");
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${flagOf(String(issue.path[0] ?? ""))}: ${issue.message}`);
+  }
+  // The same command line, as `mcpo auth` takes it (flags only: the values are not secrets).
+  const flags = Object.entries(OAUTH_FLAGS)
+    .filter(([key]) => typeof options[key as keyof CliOptions] === "string")
+    .map(([key, [flag]]) => `${flag} ${quote(String(options[key as keyof CliOptions]))}`);
+  const loginCommand = [
+    "mcpo auth",
+    ...(flags.length > 0 ? flags : ["--oauth"]),
+    `--server-type ${type}${tokenDirSuffix}`,
+    "--",
+    quote(redactUrl(target[0] ?? "")),
+  ].join(" ");
+  const problems: string[] = [];
+  const envSecret = env.MCPO_OAUTH_CLIENT_SECRET;
+  const resolved = resolveOAuth(
+    parsed.data,
+    { baseDir: process.cwd(), tokenDir, loginCommand, ...(envSecret ? { envSecret } : {}) },
+    problems,
+  );
+  if (!resolved) {
+    const [problem = "invalid"] = problems;
+    const key = problem.slice(0, problem.indexOf(":"));
+    throw new UsageError(`${flagOf(key)}: ${problem.slice(problem.indexOf(":") + 2)}`);
+  }
+  return resolved;
+}
+
+/** A word for a shell command line: quoted when it has anything but safe characters. */
+function quote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /**

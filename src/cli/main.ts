@@ -3,6 +3,7 @@ import { CommanderError } from "commander";
 import { startProxy, type ProxyHandle } from "../app/proxy.js";
 import { ConfigFileError } from "../config/load-config-file.js";
 import { createLogger, type Logger } from "../log/logger.js";
+import { runAuthCommand } from "./auth-command.js";
 import { buildConfig, type CliConfig } from "./build-config.js";
 import { createProgram, type CliOptions } from "./program.js";
 import { UsageError } from "./usage-error.js";
@@ -17,7 +18,27 @@ function parseCommandLine(argv: string[]): CliConfig {
   return buildConfig(program.opts<CliOptions>(), program.args, process.env);
 }
 
+/** `mcpo auth ...`: log in to an OAuth upstream (a subcommand only as the very first word, so `-- auth` stays a command). */
+async function auth(argv: string[]): Promise<void> {
+  try {
+    const code = await runAuthCommand(argv, {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    });
+    // Kept-alive upstream sockets would hold the process a while: exit once stdout is written out.
+    process.stdout.write("", () => process.exit(code));
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT_CODE);
+    if (error instanceof UsageError || error instanceof ConfigFileError) {
+      process.stderr.write(`mcpo auth: error: ${error.message}\n`);
+      process.exit(USAGE_EXIT_CODE);
+    }
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "auth") return auth(process.argv.slice(3));
   let cli: CliConfig;
   try {
     cli = parseCommandLine(process.argv.slice(2));

@@ -38,6 +38,21 @@ export interface CliOptions {
   config?: string;
   hotReload?: boolean;
   pathPrefix: string;
+  tokenDir?: string;
+  oauth?: boolean;
+  oauthGrant?: string;
+  oauthClientId?: string;
+  oauthClientSecretFile?: string;
+  oauthClientMetadataUrl?: string;
+  oauthTokenAuthMethod?: string;
+  oauthPrivateKeyFile?: string;
+  oauthSigningAlgorithm?: string;
+  oauthScope?: string;
+  oauthRedirectPort?: string;
+  oauthClientName?: string;
+  oauthIdpTokenEndpoint?: string;
+  oauthIdpClientId?: string;
+  oauthIdpIdTokenFile?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -133,6 +148,38 @@ export function createProgram(): Command {
       `answer a server's request for input: defaults (accept a form's defaults when complete, else decline) or decline (default: ${c.elicitation})`,
     )
     .option("--max-body-size <bytes>", `largest accepted request body (default: ${DEFAULTS.maxBodySize})`)
+    .addOption(
+      new Option(
+        "--token-dir <dir>",
+        `where OAuth tokens are kept (default: \${XDG_STATE_HOME:-~/.local/state}/${DEFAULTS.oauth.token_subdir})`,
+      ).env("MCPO_TOKEN_DIR"),
+    )
+    .option("--oauth", "OAuth 2.1 to the SSE / Streamable HTTP upstream (log in once with: mcpo auth ...)")
+    .option(
+      "--oauth-grant <grant>",
+      `authorization_code (a human, once), client_credentials or cross_app_access (default: ${DEFAULTS.oauth.grant})`,
+    )
+    .option("--oauth-client-id <id>", "a pre-registered client id (default: dynamic registration)")
+    .option(
+      "--oauth-client-secret-file <file>",
+      "the client secret, from a file (or env MCPO_OAUTH_CLIENT_SECRET; never on the command line)",
+    )
+    .option("--oauth-client-metadata-url <url>", "Client ID Metadata Document URL: the client id is this https URL")
+    .option(
+      "--oauth-token-auth-method <method>",
+      "client_secret_basic, client_secret_post, none or private_key_jwt (default: what the server supports)",
+    )
+    .option("--oauth-private-key-file <file>", "PEM private key for private_key_jwt")
+    .option("--oauth-signing-algorithm <alg>", "JWS algorithm for private_key_jwt, e.g. ES256 or RS256")
+    .option("--oauth-scope <scope>", "scope to ask for (default: the server's challenge, else scopes_supported)")
+    .option(
+      "--oauth-redirect-port <port>",
+      `loopback port mcpo auth listens on for the redirect, 0 = any (default: ${DEFAULTS.oauth.redirect_port})`,
+    )
+    .option("--oauth-client-name <name>", `client_name sent at registration (default: ${DEFAULTS.oauth.client_name})`)
+    .option("--oauth-idp-token-endpoint <url>", "cross_app_access: the enterprise IdP's token endpoint")
+    .option("--oauth-idp-client-id <id>", "cross_app_access: our client id at the IdP")
+    .option("--oauth-idp-id-token-file <file>", "cross_app_access: a file holding the user's ID token")
     .helpOption("-h, --help", "show this help")
     .showSuggestionAfterError(true)
     .allowExcessArguments(true);

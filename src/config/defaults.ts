@@ -24,6 +24,17 @@ export const DEFAULTS = {
   keepAliveTimeout: 5,
   /** Largest accepted request body: 4 MiB. */
   maxBodySize: 4 * 1024 * 1024,
+  /** OAuth to upstreams (the `oauth` block and the --oauth flags). */
+  oauth: {
+    grant: "authorization_code",
+    /** Loopback port `mcpo auth` listens on for the authorization redirect (register this redirect URI). */
+    redirect_port: 33418,
+    client_name: "mcpo-ts",
+    /** How long `mcpo auth` waits for the browser to come back, in seconds. */
+    login_timeout: 300,
+    /** Token directory below $XDG_STATE_HOME (default ~/.local/state). */
+    token_subdir: "mcpo-ts/oauth",
+  },
   connection: {
     /** Connection attempts before the server is marked down (it keeps being retried in the background); -1 = forever. */
     retry_attempts: 3,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkWith, envProblems, headerProblems, headerValueProblem } from "./safe-values.js";
+import { oauthInputSchema } from "./oauth.js";
 import { connectionSettingsInputSchema, normalizeServerType } from "./schema.js";
 
 const required = (what: string) => (issue: { input: unknown }) =>
@@ -54,6 +55,8 @@ const remoteServerSchema = <T extends "sse" | "streamable-http">(type: T) =>
     ssl_ca_path: z.string().optional(),
     ssl_cert_path: z.string().optional(),
     ssl_key_path: z.string().optional(),
+    /** OAuth 2.1 to this upstream (see src/config/oauth.ts). */
+    oauth: oauthInputSchema.optional(),
     ...commonKeys,
   });
 

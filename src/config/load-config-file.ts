@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import type { z } from "zod";
 import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
 import { interpolateEnv } from "./interpolate.js";
+import { resolveOAuth } from "./oauth.js";
 import { moveUrlCredentials } from "./safe-values.js";
 import {
   protocolConflict,
@@ -29,6 +30,10 @@ export interface ConfigFileOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Connection settings from command-line flags: above the file's defaults, below a server's own. */
   cliSettings: z.output<typeof connectionSettingsInputSchema>;
+  /** Where OAuth tokens live (--token-dir, MCPO_TOKEN_DIR or the default). */
+  tokenDir?: string;
+  /** Added to `mcpo auth <name> --config <file>` in messages (e.g. ` --token-dir /x`). */
+  loginSuffix?: string;
 }
 
 /** Server names become URL segments. */
@@ -116,7 +121,15 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
       [...path, "connection_settings"],
       warnings,
     );
-    const transport = toTransport(entry.data, dirname(resolve(file)), path, problems);
+    if (entry.data.type === "stdio" && isObject(value) && value.oauth !== undefined) {
+      problems.push(
+        `${formatPath([...path, "oauth"])}: OAuth is for sse and streamable-http servers; a stdio server has no HTTP to authorize`,
+      );
+    }
+    const transport = toTransport(entry.data, dirname(resolve(file)), path, problems, {
+      tokenDir: options.tokenDir ?? "",
+      loginCommand: `mcpo auth ${name} --config ${file}${options.loginSuffix ?? ""}`,
+    });
     const settings = resolveConnectionSettings(
       top.connection_settings ?? {},
       options.cliSettings,
@@ -137,7 +150,13 @@ export function parseConfigText(text: string, file: string, options: ConfigFileO
   return { servers, warnings };
 }
 
-function toTransport(entry: ServerEntry, baseDir: string, path: string[], problems: string[]): TransportConfig {
+function toTransport(
+  entry: ServerEntry,
+  baseDir: string,
+  path: string[],
+  problems: string[],
+  login: { tokenDir: string; loginCommand: string },
+): TransportConfig {
   if (entry.type === "stdio") {
     return {
       type: "stdio",
@@ -176,10 +195,14 @@ function toTransport(entry: ServerEntry, baseDir: string, path: string[], proble
     problems.push(`${formatPath(path)}: ssl_cert_path and ssl_key_path go together`);
   }
   const customTls = !entry.verify_ssl || caPath || certPath || keyPath;
+  const oauthProblems: string[] = [];
+  const oauth = entry.oauth && resolveOAuth(entry.oauth, { baseDir, ...login }, oauthProblems);
+  problems.push(...oauthProblems.map((problem) => `${formatPath([...path, "oauth"])}.${problem}`));
   return {
     type: entry.type,
     url,
     headers,
+    ...(oauth ? { oauth } : {}),
     ...(customTls
       ? {
           tls: {

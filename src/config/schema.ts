@@ -148,7 +148,50 @@ export type TransportConfig =
       readonly headers: Readonly<Record<string, string>>;
       /** TLS options for the upstream connection; absent means the platform defaults. */
       readonly tls?: UpstreamTls;
+      /** OAuth 2.1 to this upstream (the `oauth` block, or the --oauth flags); absent means none. */
+      readonly oauth?: OAuthSettings;
     };
+
+export const OAUTH_GRANTS = ["authorization_code", "client_credentials", "cross_app_access"] as const;
+export type OAuthGrant = (typeof OAUTH_GRANTS)[number];
+export const TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"] as const;
+export type TokenAuthMethod = (typeof TOKEN_AUTH_METHODS)[number];
+
+/** Resolved OAuth settings of one remote upstream (secrets already read from their files). */
+export interface OAuthSettings {
+  /** How tokens are obtained: a human once (`mcpo auth`), client credentials, or cross-app access. */
+  readonly grant: OAuthGrant;
+  /** A pre-registered client; absent (and no clientMetadataUrl): dynamic registration. */
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** Client ID Metadata Document URL: the client id is this URL (no registration). */
+  readonly clientMetadataUrl?: string;
+  /** Absent: the SDK picks from what the authorization server supports. */
+  readonly tokenEndpointAuthMethod?: TokenAuthMethod;
+  /** PEM text, for private_key_jwt. */
+  readonly privateKey?: string;
+  /** JWS algorithm of the client assertion (default ES256... as the SDK's). */
+  readonly signingAlgorithm?: string;
+  /** Scope to ask for; absent: from the challenge, else the server's scopes_supported, else none. */
+  readonly scope?: string;
+  /** Loopback port `mcpo auth` listens on for the redirect (0 = any free port). */
+  readonly redirectPort: number;
+  readonly clientName: string;
+  /** Where tokens live (one file per server and resource). */
+  readonly tokenDir: string;
+  /** The command a human runs to log in, as messages name it: `mcpo auth github --config servers.json`. */
+  readonly loginCommand: string;
+  /** Cross-app access: the enterprise IdP that turns an ID token into an authorization grant. */
+  readonly idp?: IdpSettings;
+}
+
+export interface IdpSettings {
+  readonly tokenEndpoint: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  /** A file holding the user's ID token, re-read at every exchange (something else keeps it fresh). */
+  readonly idTokenFile: string;
+}
 
 export interface UpstreamTls {
   /** false accepts any certificate (self-signed test servers); true by default. */

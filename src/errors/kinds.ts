@@ -192,3 +192,22 @@ export class ClientClosedRequestError extends ProxyError {
     super("client_closed", 499, message);
   }
 }
+
+/**
+ * An OAuth upstream has no usable token (none stored, the refresh failed or was refused, or a step-up needs a
+ * human): a person must log in once. The message names the command (`mcpo auth <name> --config <file>`).
+ */
+export class LoginRequiredError extends ProxyError {
+  override readonly name = "LoginRequiredError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("login_required", 503, message, options);
+  }
+}
+
+/** The upstream refused the proxy's credentials for this call (HTTP 403), also after a step-up. */
+export class UpstreamForbiddenError extends ProxyError {
+  override readonly name = "UpstreamForbiddenError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("upstream_forbidden", 403, message, options);
+  }
+}

@@ -28,6 +28,8 @@ export type ProxyErrorCode =
   | "upstream_timeout"
   | "upstream_incompatible"
   | "input_required"
+  | "login_required"
+  | "upstream_forbidden"
   | "client_closed"
   | "internal";
 

@@ -5,19 +5,23 @@ import {
   SdkErrorCode,
   SdkHttpError,
   SseError,
+  UnauthorizedError as SdkUnauthorizedError,
 } from "@modelcontextprotocol/client";
 import { isUnreadableReply } from "./unreadable-reply.js";
 import {
   BadRequestError,
   InputRequiredError,
   InvalidArgumentsError,
+  LoginRequiredError,
   ProxyError,
   UnknownToolError,
   UpstreamIncompatibleError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
+  UpstreamForbiddenError,
   UpstreamUnavailableError,
 } from "../errors/index.js";
+import { StepUpLimitError } from "./oauth/step-up.js";
 import { UnencodableMessageError, UpstreamBusyError } from "./transports/errors.js";
 
 export interface ErrorContext {
@@ -37,6 +41,8 @@ export interface ErrorContext {
    * request (502), and the session goes on serving the other calls.
    */
   connecting?: boolean;
+  /** The upstream uses OAuth: the command a human runs to log in (a 401 then means "log in"). */
+  loginCommand?: string;
 }
 
 /** A stdio server's process ended while we were connecting to it. */
@@ -95,6 +101,8 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
       { cause: error },
     );
   }
+  const authorization = context.loginCommand === undefined ? undefined : fromAuthorization(error, context);
+  if (authorization) return authorization;
   if (isUnreadableReply(error)) {
     const { kind, reason } = error.data;
     return new UpstreamProtocolError(
@@ -135,6 +143,34 @@ export function classifyError(error: unknown, context: ErrorContext): ProxyError
     );
   }
   return new UpstreamProtocolError(`${upstream} failed during ${operation}: ${message}`, 502, { cause: error });
+}
+
+/**
+ * OAuth outcomes, for an upstream that uses OAuth: the SDK gave up for want of a human (UnauthorizedError after
+ * a redirect, or a 401 after re-authorization) → 503 login_required naming the command; a 403 after step-up, or
+ * past the step-up limit → 403 upstream_forbidden. Messages never carry a token or the server's error text.
+ */
+function fromAuthorization(error: unknown, context: ErrorContext): ProxyError | undefined {
+  const { upstream, operation } = context;
+  const login = (): LoginRequiredError =>
+    new LoginRequiredError(
+      `${upstream} needs a login before ${operation}: run \`${context.loginCommand}\` and follow the URL it prints`,
+      { cause: error, extra: { command: context.loginCommand } },
+    );
+  if (error instanceof SdkUnauthorizedError) return login();
+  if (error instanceof StepUpLimitError) {
+    return new UpstreamForbiddenError(`${upstream} refused ${operation}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof SdkHttpError) {
+    if (error.code === SdkErrorCode.ClientHttpAuthentication || error.status === 401) return login();
+    if (error.code === SdkErrorCode.ClientHttpForbidden || error.status === 403) {
+      return new UpstreamForbiddenError(
+        `${upstream} refused ${operation} with HTTP 403 (the granted scope is not enough, also after a step-up)`,
+        { cause: error },
+      );
+    }
+  }
+  return undefined;
 }
 
 /** What the stdio transport refused to send (see transports/errors.ts). */

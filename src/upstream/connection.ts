@@ -11,6 +11,7 @@ import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
 import {
   ClientClosedRequestError,
+  LoginRequiredError,
   UpstreamIncompatibleError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
@@ -29,6 +30,7 @@ import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
 import { waitForReady } from "./wait-for-state.js";
+import { UpstreamAuth } from "./oauth/upstream-auth.js";
 
 export type { CallOptions } from "./tool-call.js";
 import { describeTransport } from "./transports/create-transport.js";
@@ -99,6 +101,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     coalesced: 0,
   };
   #serverInfo: UpstreamServerInfo | undefined;
+  /** OAuth to this upstream, when configured (see oauth/upstream-auth.ts). */
+  readonly #auth: UpstreamAuth | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
     super();
@@ -109,6 +113,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#limiter = new ConcurrencyLimiter(options.server.settings.maxConcurrency, options.server.settings.maxQueue);
     this.#onStderrLine = stderrLogger(this.#log);
     this.#verdict = initialVerdict(options.server.transport);
+    const { transport } = options.server;
+    this.#auth =
+      transport.type !== "stdio" && transport.oauth
+        ? new UpstreamAuth(options.server.name, transport.url, transport.oauth)
+        : undefined;
     const inputs = new InputBroker(options.server.settings.elicitation);
     this.#inputs = inputs;
     this.#callContext = {
@@ -120,7 +129,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       session: (operation) => this.#requireSession(operation),
       lose: (client, reason) => this.#lose(client, reason),
       waitUntilReady: (timeoutMs, operation, signal) => this.#waitUntilReady(timeoutMs, operation, signal),
-      classify: (error, operation, timeoutMs) => this.#classify(error, operation, timeoutMs),
+      classify: (error, operation, timeoutMs) => {
+        const proxyError = this.#classify(error, operation, timeoutMs);
+        // A call found that a human must log in (a revoked token, a step-up): the session is no use until then.
+        if (proxyError instanceof LoginRequiredError) {
+          const client = this.#session?.client;
+          if (client) this.#lose(client, proxyError.message);
+        }
+        return proxyError;
+      },
       succeeded: () => this.#health.recordSuccess(),
       failed: (message) => this.#health.recordFailure(message),
     };
@@ -177,6 +194,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         return;
       } catch (error) {
         if (this.#lifetime.signal.aborted) return;
+        if (error instanceof LoginRequiredError && this.#auth) {
+          await this.#waitForLogin(error, this.#auth);
+          continue;
+        }
         if (!(error instanceof UpstreamIncompatibleError)) {
           // The retry loop retries whatever an attempt throws; should it still end (a bug), connecting goes on
           // at the slow pace: the loop never ends while the server is enabled.
@@ -205,10 +226,35 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     }
   }
 
+  /**
+   * No usable token: not an outage, so no fast retries. Waits until the token store changes (`mcpo auth` wrote
+   * it) or, at most, the slow pace; the store is polled, a stat every 250 ms.
+   */
+  async #waitForLogin(error: LoginRequiredError, auth: UpstreamAuth): Promise<void> {
+    const since = auth.store.signature();
+    const waitMs = slowestRetryWaitMs(this.#options.server.settings);
+    this.#nextAttemptAt = Date.now() + waitMs;
+    this.#health.recordFailure(error.message);
+    this.#setState("unauthorized");
+    this.#log.warn(
+      { command: auth.loginCommand },
+      `${this.label} needs a login; waiting for the token store to change`,
+    );
+    await auth.store.waitForChange(since, waitMs, this.#lifetime.signal);
+  }
+
   /** One attempt, in the era found before if any; an incompatible upstream ends the retry loop (AbortError). */
   async #attempt(): Promise<Dialed> {
     const { server, baseEnv, clientInfo } = this.#options;
     const prior = this.#verdict;
+    if (this.#auth?.stepUpPending) {
+      throw new AbortError(
+        new LoginRequiredError(
+          `${this.who} wants more scope than the stored token has: run \`${this.#auth.loginCommand}\` to grant it`,
+          { extra: { command: this.#auth.loginCommand } },
+        ),
+      );
+    }
     try {
       return await dial({
         server,
@@ -216,6 +262,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         clientInfo,
         prior,
         inputs: this.#inputs,
+        ...(this.#auth ? { authProvider: this.#auth.provider } : {}),
         onStderrLine: this.#onStderrLine,
         log: this.#log,
         lifetime: this.#lifetime.signal,
@@ -229,6 +276,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       // at once.
       if (prior && server.transport.type !== "sse" && !isUnreachable(error)) this.#verdict = undefined;
       const proxyError = this.#classify(error, "connect");
+      if (proxyError instanceof LoginRequiredError) throw new AbortError(proxyError);
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
       const theirs = proxyError.extra.upstream_versions as string[] | undefined;
       if (missedProbe(server.settings, theirs)) {
@@ -421,6 +469,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       incompatibleHint: incompatibleHint(this.#options.server.settings),
       connecting: operation === "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(this.#auth ? { loginCommand: this.#auth.loginCommand } : {}),
     });
   }
 
@@ -436,8 +485,14 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   }
 
   /** The 503 for a call that finds no connection (502 when incompatible): the state and the last error. */
-  #unavailable(operation: string): UpstreamUnavailableError | UpstreamIncompatibleError {
+  #unavailable(operation: string): UpstreamUnavailableError | UpstreamIncompatibleError | LoginRequiredError {
     const lastError = this.#health.snapshot().last_error;
+    if (this.state === "unauthorized" && this.#auth) {
+      return new LoginRequiredError(
+        `${this.who} needs a login before ${operation}: run \`${this.#auth.loginCommand}\` and follow the URL it prints`,
+        { extra: { command: this.#auth.loginCommand } },
+      );
+    }
     if (this.state === "incompatible") {
       return new UpstreamIncompatibleError(
         `cannot run ${operation}: ${lastError ?? `${this.who} speaks no MCP revision we offered`}`,

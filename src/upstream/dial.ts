@@ -3,6 +3,7 @@ import {
   SdkError,
   SdkErrorCode,
   type McpSubscription,
+  type OAuthClientProvider,
   type PriorDiscovery,
   type Tool,
   type Transport,
@@ -35,6 +36,8 @@ export interface DialOptions {
   prior: PriorDiscovery | undefined;
   /** Answers the server's requests for input. */
   inputs: InputBroker;
+  /** OAuth to a remote upstream (one provider for the connection's whole life, so its state carries over). */
+  authProvider?: OAuthClientProvider;
 }
 
 export interface Dialed {
@@ -138,6 +141,7 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
     baseEnv: options.baseEnv,
     onStderrLine: options.onStderrLine,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.authProvider ? { authProvider: options.authProvider } : {}),
   });
   const client = new Client(options.clientInfo, {
     // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.

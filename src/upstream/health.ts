@@ -3,9 +3,19 @@ import type { SkippedTool } from "./list-tools.js";
 
 /**
  * Connection states, as reported by `/health`. `incompatible`: the upstream answers but speaks no MCP revision
- * we offered; it is retried only at the slow pace (max_retry_delay).
+ * we offered; it is retried only at the slow pace (max_retry_delay). `unauthorized`: an OAuth upstream has no
+ * usable token (or wants a step-up only a human can grant); it is tried again as soon as the token store changes
+ * (`mcpo auth` wrote it), else at the slow pace.
  */
-export const CONNECTION_STATES = ["connecting", "ready", "reconnecting", "down", "incompatible", "closed"] as const;
+export const CONNECTION_STATES = [
+  "connecting",
+  "ready",
+  "reconnecting",
+  "down",
+  "incompatible",
+  "unauthorized",
+  "closed",
+] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 /** Both sides' revisions, when they share none. */

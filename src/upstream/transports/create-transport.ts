@@ -1,4 +1,4 @@
-import type { Transport } from "@modelcontextprotocol/client";
+import type { OAuthClientProvider, Transport } from "@modelcontextprotocol/client";
 import type { TransportConfig } from "../../config/schema.js";
 import type { Logger } from "../../log/logger.js";
 import { createSseTransport, createStreamableHttpTransport } from "./remote.js";
@@ -10,6 +10,8 @@ export interface TransportContext {
   onStderrLine: (line: string) => void;
   /** The server's logger: a stdio transport reports what it drops there. */
   log?: Logger;
+  /** OAuth to a remote upstream. */
+  authProvider?: OAuthClientProvider;
 }
 
 /** Picks and builds the SDK transport for one upstream. */
@@ -25,9 +27,12 @@ export function createTransport(config: TransportConfig, context: TransportConte
         ...(context.log ? { log: context.log } : {}),
       });
     case "sse":
-      return createSseTransport(config);
+      return createSseTransport({ ...config, ...(context.authProvider ? { authProvider: context.authProvider } : {}) });
     case "streamable-http":
-      return createStreamableHttpTransport(config);
+      return createStreamableHttpTransport({
+        ...config,
+        ...(context.authProvider ? { authProvider: context.authProvider } : {}),
+      });
   }
 }
 

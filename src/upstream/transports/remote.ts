@@ -4,6 +4,7 @@ import {
   SSEClientTransport,
   StreamableHTTPClientTransport,
   type FetchLike,
+  type OAuthClientProvider,
   type Transport,
 } from "@modelcontextprotocol/client";
 import { Agent, fetch as undiciFetch } from "undici";
@@ -15,12 +16,15 @@ export interface RemoteTransportOptions {
   url: string;
   headers: Readonly<Record<string, string>>;
   tls?: UpstreamTls;
+  /** OAuth (src/upstream/oauth): discovery, registration, tokens, refresh and step-up are the SDK's. */
+  authProvider?: OAuthClientProvider;
 }
 
 /** Legacy HTTP+SSE (GET /sse, POST /message). Headers go on the event stream and on every POST. */
 export function createSseTransport(options: RemoteTransportOptions): Transport {
   return new SSEClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
+    ...(options.authProvider ? { authProvider: options.authProvider } : {}),
     fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }
@@ -29,8 +33,14 @@ export function createSseTransport(options: RemoteTransportOptions): Transport {
 export function createStreamableHttpTransport(options: RemoteTransportOptions): Transport {
   return new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
+    ...(options.authProvider ? { authProvider: options.authProvider } : {}),
     fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
+}
+
+/** The fetch the transports use for one upstream (its TLS settings), for OAuth requests made outside a transport. */
+export function remoteFetch(tls: UpstreamTls | undefined): FetchLike {
+  return rescuingFetch(unlimitedSignalFetch(tlsFetch(tls) ?? fetch));
 }
 
 /**
