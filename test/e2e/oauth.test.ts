@@ -118,6 +118,26 @@ async function until(proxy: Proxy, path: string, body: unknown, status: number, 
   }
 }
 
+/**
+ * From now on access tokens live 1 s, and the ones issued so far are retired: the proxy's next call meets a 401,
+ * refreshes, and holds a token that expires while the test waits a little. (Logging in with 1 s tokens is a test
+ * of its own: a slow machine could otherwise fail every test that only means to test expiry.)
+ */
+function shortLived(f: OAuthFixture): void {
+  f.as.settings.accessTokenLifetime = 1;
+  f.as.revokeAccessTokens();
+}
+
+/** Waits for /health 200; on failure says what the proxy logged. */
+async function healthy(proxy: Proxy, timeoutMs = 20_000): Promise<void> {
+  try {
+    await waitForHealth(proxy, 200, timeoutMs);
+  } catch (error) {
+    const health = await proxy.get("/health").catch(() => undefined);
+    throw new Error(`${String(error)}\nhealth: ${health?.text}\nproxy stderr:\n${proxy.process.stderr().slice(-3000)}`);
+  }
+}
+
 const serverHealth = async (proxy: Proxy, name = "notes"): Promise<Json> =>
   ((await proxy.get("/health")).body as Json).servers[name] as Json;
 
@@ -147,13 +167,13 @@ describe("upstream OAuth, end to end", () => {
       assert.equal(exchanges[0]!.resource, s.fixture.rs.url);
 
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       const echo = await proxy.post("/notes/echo", { message: "hi" });
       assert.equal(echo.status, 200, echo.text);
       assert.equal(echo.body, "echo: hi");
       const whoami = await proxy.post("/notes/whoami", {});
       assert.equal(whoami.status, 200, whoami.text);
-      assert.deepEqual(JSON.parse(String(whoami.body)), {
+      assert.deepEqual(json(whoami), {
         client_id: exchanges[0]!.clientId,
         scopes: ["notes:read"],
       });
@@ -172,7 +192,7 @@ describe("upstream OAuth, end to end", () => {
       const registration = f.as.requests.find((r) => r.endpoint === "register");
       assert.deepEqual(registration?.redirectUris, [`http://127.0.0.1:${port}/callback`]);
       const proxy = await startProxy(["--oauth", "--token-dir", dir, "--server-type", "streamable-http"], [f.rs.url]);
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       const echo = await proxy.post("/echo", { message: "single" });
       assert.equal(echo.status, 200, echo.text);
       assert.equal(echo.body, "echo: single");
@@ -191,7 +211,7 @@ describe("upstream OAuth, end to end", () => {
       assert.equal((await proxy.get("/health")).status, 503);
       assertLoginRequired(await proxy.post("/notes/echo", { message: "early" }), s.command);
       loggedIn(await s.login());
-      await waitForHealth(proxy, 200, 15_000);
+      await healthy(proxy, 15_000);
       const echo = await until(proxy, "/notes/echo", { message: "late" }, 200);
       assert.equal(echo.body, "echo: late");
       await proxy.stop();
@@ -200,10 +220,11 @@ describe("upstream OAuth, end to end", () => {
 
   describe("refresh and expiry", () => {
     it("refreshes an expired access token with no human, and keeps each rotated refresh token (also across a restart)", async () => {
-      const s = await setUp({ as: { accessTokenLifetime: 1 } });
+      const s = await setUp();
       loggedIn(await s.login());
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
+      shortLived(s.fixture);
       for (const round of [1, 2, 3]) {
         if (round > 1) await sleep(1_100); // past the 1 s lifetime
         const echo = await proxy.post("/notes/echo", { message: `round ${round}` });
@@ -222,7 +243,7 @@ describe("upstream OAuth, end to end", () => {
 
       await sleep(1_100);
       const again = await s.proxy();
-      await waitForHealth(again, 200);
+      await healthy(again);
       const echo = await again.post("/notes/echo", { message: "restarted" });
       assert.equal(echo.status, 200, echo.text);
       assert.equal(tokenRequests(s.fixture, "authorization_code").length, 1, "no second login was needed");
@@ -239,7 +260,7 @@ describe("upstream OAuth, end to end", () => {
       const s = await setUp();
       loggedIn(await s.login());
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       assert.equal((await proxy.post("/notes/echo", { message: "before" })).status, 200);
       assert.ok(s.fixture.as.revokeAccessTokens() >= 1);
       const echo = await proxy.post("/notes/echo", { message: "after" });
@@ -249,14 +270,26 @@ describe("upstream OAuth, end to end", () => {
       await proxy.stop();
     });
 
-    it("a revoked refresh token: state unauthorized naming the command, calls 503 login_required; a new login brings it back", async () => {
+    it("copes with access tokens that live 1 s from the first login on (shorter than any refresh margin)", async () => {
       const s = await setUp({ as: { accessTokenLifetime: 1 } });
       loggedIn(await s.login());
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
+      await sleep(1_100);
+      const echo = await proxy.post("/notes/echo", { message: "short" });
+      assert.equal(echo.status, 200, echo.text);
+      await proxy.stop();
+    });
+
+    it("a revoked refresh token: state unauthorized naming the command, calls 503 login_required; a new login brings it back", async () => {
+      const s = await setUp();
+      loggedIn(await s.login());
+      const proxy = await s.proxy();
+      await healthy(proxy);
+      shortLived(s.fixture);
       assert.equal((await proxy.post("/notes/echo", { message: "before" })).status, 200);
       assert.ok(s.fixture.as.revokeRefreshTokens() >= 1);
-      await sleep(1_100);
+      await sleep(1_100); // the access token expires; its refresh token is refused
       assertLoginRequired(await proxy.post("/notes/echo", { message: "revoked" }), s.command);
       assert.ok(tokenRequests(s.fixture, "refresh_token").some((r) => r.error === "invalid_grant"));
       const health = await proxy.get("/health");
@@ -268,7 +301,7 @@ describe("upstream OAuth, end to end", () => {
       loggedIn(await s.login());
       const echo = await until(proxy, "/notes/echo", { message: "back" }, 200);
       assert.equal(echo.body, "echo: back");
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       await proxy.stop();
     });
   });
@@ -278,7 +311,7 @@ describe("upstream OAuth, end to end", () => {
       const s = await setUp();
       loggedIn(await s.login());
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       assertLoginRequired(await proxy.post("/notes/write-note", { text: "x" }), s.command);
 
       const second = await s.login();
@@ -297,7 +330,7 @@ describe("upstream OAuth, end to end", () => {
       s.fixture.as.settings.consent = ["notes:read"];
       loggedIn(await s.login());
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       let answer = await proxy.post("/notes/write-note", { text: "x" });
       let logins = 1;
       while (answer.status === 503 && logins < 6) {
@@ -323,7 +356,6 @@ describe("upstream OAuth, end to end", () => {
       it(`gets tokens with no human (${method}), again after they expire, and never shows the secret`, async () => {
         const f = await fixture({
           as: {
-            accessTokenLifetime: 1,
             clients: [{ client_id: "m2m", client_secret: SECRET, token_endpoint_auth_method: method }],
           },
         });
@@ -359,15 +391,22 @@ describe("upstream OAuth, end to end", () => {
           );
           prefix = "";
         }
-        await waitForHealth(proxy, 200);
+        await healthy(proxy);
         const whoami = await proxy.post(`${prefix}/whoami`, {});
         assert.equal(whoami.status, 200, whoami.text);
-        assert.deepEqual(JSON.parse(String(whoami.body)), { client_id: "m2m", scopes: ["notes:read"] });
-        await sleep(1_100);
-        const echo = await proxy.post(`${prefix}/echo`, { message: "later" });
+        assert.deepEqual(json(whoami), { client_id: "m2m", scopes: ["notes:read"] });
+        // A token the server stops accepting (401): a new grant, no human.
+        f.as.settings.accessTokenLifetime = 1;
+        f.as.revokeAccessTokens();
+        const echo = await proxy.post(`${prefix}/echo`, { message: "after 401" });
         assert.equal(echo.status, 200, echo.text);
+        assert.equal(tokenRequests(f, "client_credentials").length, 2, "a new grant after the 401");
+        // A token that expires (1 s): a new grant again.
+        await sleep(1_100);
+        const later = await proxy.post(`${prefix}/echo`, { message: "after expiry" });
+        assert.equal(later.status, 200, later.text);
         const grants = tokenRequests(f, "client_credentials");
-        assert.ok(grants.length >= 2, `a new token after expiry (saw ${grants.length} grants)`);
+        assert.ok(grants.length >= 3, `a new token after expiry (saw ${grants.length} grants)`);
         for (const grant of grants) {
           assert.equal(grant.clientAuth, method);
           assert.equal(grant.status, 200);
@@ -377,6 +416,7 @@ describe("upstream OAuth, end to end", () => {
         const seen = [
           whoami.text,
           echo.text,
+          later.text,
           (await proxy.get("/health")).text,
           (await proxy.get(`${prefix}/openapi.json`)).text,
         ];
@@ -389,11 +429,11 @@ describe("upstream OAuth, end to end", () => {
 
   describe("security (issue 11, item 5)", () => {
     it("shows no token or secret in logs at trace level, /health, error bodies or the OpenAPI documents", async () => {
-      const s = await setUp({ as: { accessTokenLifetime: 1 } });
+      const s = await setUp();
       const login = await s.login();
       loggedIn(login);
       const proxy = await s.proxy(["--log-level", "trace"]);
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       const seen: string[] = [login.stdout, login.stderr];
       const keep = (answer: Answer): Answer => {
         seen.push(answer.text, JSON.stringify([...answer.headers]));
@@ -402,10 +442,10 @@ describe("upstream OAuth, end to end", () => {
       assert.equal(keep(await proxy.post("/notes/echo", { message: "x" })).status, 200);
       assert.equal(keep(await proxy.post("/notes/echo", { nope: 1 })).status, 422);
       assert.equal(keep(await proxy.post("/notes/write-note", { text: "x" })).status, 503); // step-up wanted
+      shortLived(s.fixture);
+      assert.equal(keep(await proxy.post("/notes/echo", { message: "after 401" })).status, 200);
       await sleep(1_100);
       assert.equal(keep(await proxy.post("/notes/echo", { message: "refreshed" })).status, 200);
-      s.fixture.as.revokeAccessTokens();
-      assert.equal(keep(await proxy.post("/notes/echo", { message: "after 401" })).status, 200);
       s.fixture.as.revokeAccessTokens();
       s.fixture.as.revokeRefreshTokens();
       assert.equal(keep(await proxy.post("/notes/echo", { message: "revoked" })).status, 503);
@@ -424,7 +464,7 @@ describe("upstream OAuth, end to end", () => {
       const s = await setUp();
       loggedIn(await s.login());
       const proxy = await s.proxy();
-      await waitForHealth(proxy, 200);
+      await healthy(proxy);
       await proxy.stop();
       assert.equal(statSync(s.dir).mode & 0o777, 0o700);
       const files = readdirSync(s.dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
@@ -511,7 +551,7 @@ describe("upstream OAuth, end to end", () => {
       const second = await login("other");
       loggedIn(second);
       assert.equal(second.authorizeUrl.searchParams.get("resource"), other.url);
-      await waitForHealth(proxy, 200, 15_000);
+      await healthy(proxy, 15_000);
       assert.equal((await until(proxy, "/other/echo", { message: "o" }, 200)).body, "echo: o");
       assert.equal((await proxy.post("/notes/echo", { message: "n" })).body, "echo: n");
       const exchanges = tokenRequests(f, "authorization_code").map((r) => r.resource);
@@ -528,6 +568,10 @@ describe("upstream OAuth, end to end", () => {
     });
   });
 });
+
+/** A tool's JSON text result (the proxy may hand it on parsed). */
+const json = (answer: Answer): unknown =>
+  typeof answer.body === "string" ? (JSON.parse(answer.body) as unknown) : answer.body;
 
 /** Fails when `text` holds any secret, whole or its first 12 characters. */
 function assertNoSecret(text: string, secrets: readonly string[]): void {
