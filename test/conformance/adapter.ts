@@ -9,6 +9,8 @@
  * proxy is stopped on every way out (success, failure, deadline, SIGTERM/SIGINT from the runner).
  */
 import { startProxy, type Proxy } from "../helpers/proxy.js";
+import { AUTH_SCENARIOS, isLoginRequired, runAuthScenario } from "./auth-scenarios.js";
+import { oauthSetup, playHuman, type AuthContext, type OAuthSetup } from "./oauth-login.js";
 import { restApi } from "./rest-api.js";
 import { SCENARIOS, type ScenarioContext } from "./scenarios.js";
 
@@ -19,19 +21,16 @@ const STOP_GRACE_MS = 3_000;
 const POLL_MS = 50;
 
 let proxy: Proxy | undefined;
+let oauth: OAuthSetup | undefined;
+const started = Date.now();
 
 async function main(): Promise<void> {
   const [serverUrl] = process.argv.slice(2);
   const name = process.env.MCP_CONFORMANCE_SCENARIO ?? "";
   if (!serverUrl) throw new Error("usage: adapter.ts <serverUrl> (with MCP_CONFORMANCE_SCENARIO set)");
+  if (name.startsWith("auth/")) return authMain(name, serverUrl);
   const scenario = SCENARIOS[name];
-  if (!scenario) {
-    throw new Error(
-      name.startsWith("auth/")
-        ? `${name}: OAuth to upstreams is a later issue; the proxy has no OAuth client yet`
-        : `no REST scenario for "${name}" in test/conformance/scenarios.ts`,
-    );
-  }
+  if (!scenario) throw new Error(`no REST scenario for "${name}" in test/conformance/scenarios.ts`);
   const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? "{}") as ScenarioContext;
 
   proxy = await startProxy(["--server-type", "streamable-http"], [serverUrl]);
@@ -39,14 +38,54 @@ async function main(): Promise<void> {
   await scenario(restApi(proxy), context);
 }
 
-/** Resolves once GET /health answers 200; fails at once if the upstream is reported down or the proxy exits. */
-async function waitUntilConnected(running: Proxy): Promise<void> {
+/**
+ * An `auth/*` scenario: the human logs in with `mcpo auth` (authorization code), the proxy starts with the same
+ * token directory, and the scenario's calls go through it; a 503 login_required (a step-up) sends the human
+ * back to `mcpo auth`, a bounded number of times.
+ */
+async function authMain(name: string, serverUrl: string): Promise<void> {
+  const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? "{}") as AuthContext;
+  const setup = oauthSetup(name, context);
+  oauth = setup;
+  let logins = 0;
+  const login = async (): Promise<void> => {
+    if (++logins > MAX_LOGINS) throw new Error(`still login_required after ${MAX_LOGINS} logins`);
+    const left = DEADLINE_MS - (Date.now() - started) - STOP_GRACE_MS;
+    const result = await playHuman(setup.flags, serverUrl, Math.max(1000, left));
+    process.stderr.write(`--- mcpo auth (exit ${result.code}) ---\n${result.stdout}${result.stderr}`);
+    if (result.code !== 0) throw new Error(`mcpo auth exited ${result.code}`);
+  };
+  if (setup.needsHuman) await login();
+  proxy = await startProxy([...setup.flags, "--server-type", "streamable-http", "--retry-delay", "0.2"], [serverUrl]);
+  const running = proxy;
+  await waitUntilConnected(running, setup.needsHuman ? login : undefined);
+  const scenario = AUTH_SCENARIOS[name] ?? AUTH_SCENARIOS.default!;
+  await runAuthScenario(scenario, running, async (answer) => {
+    if (!setup.needsHuman || !isLoginRequired(answer)) return false;
+    await login();
+    await waitUntilConnected(running, login);
+    return true;
+  });
+}
+
+/** `mcpo auth` runs at most this often in one scenario (the first login and the step-ups). */
+const MAX_LOGINS = 3;
+
+/**
+ * Resolves once GET /health answers 200; fails at once if the upstream is reported down or the proxy exits. In
+ * state `unauthorized`, `login` (the human) runs, when given.
+ */
+async function waitUntilConnected(running: Proxy, login?: () => Promise<void>): Promise<void> {
   for (;;) {
     if (running.process.child.exitCode !== null) throw new Error(`the proxy exited ${running.process.child.exitCode}`);
     const answer = await running.get("/health");
     if (answer.status === 200) return;
     const details = (answer.body as { details?: { state?: string; last_error?: string | null } }).details;
     if (details?.state === "down") throw new Error(`the proxy could not connect: ${details.last_error ?? "?"}`);
+    if (details?.state === "unauthorized") {
+      if (!login) throw new Error(`the proxy is unauthorized: ${details.last_error ?? "?"}`);
+      await login();
+    }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
@@ -70,6 +109,7 @@ async function finish(code: number, message?: string): Promise<void> {
   finishing = true;
   if (message) process.stderr.write(`adapter: ${message}\n`);
   await stopProxy().catch((error: unknown) => process.stderr.write(`adapter: stopping the proxy: ${String(error)}\n`));
+  oauth?.cleanup();
   process.exit(code);
 }
 

@@ -22,8 +22,14 @@ const ADAPTER = join(HERE, "adapter.ts");
 /** What to run when the packages are missing or stale. */
 export const INSTALL_COMMAND = "npm ci --prefix test/conformance";
 
-/** Left out of the run, with why: each would only fail, and failing costs a proxy start and its retries. */
-export const LEFT_OUT = { prefix: "auth/", reason: "OAuth to upstreams is a later issue" } as const;
+/**
+ * Scenarios expected to fail, with why (drafts the proxy cannot pass): they run, and a pass is reported so the
+ * entry can go.
+ */
+export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
+  "auth/2025-03-26-oauth-metadata-backcompat":
+    "the 0.1.16 mock serves authorization server metadata at the MCP server's root whose issuer names another path (/oauth); the SDK (2.4) refuses that by RFC 8414 §3.3 even in the 2025-03-26 fallback, and the proxy keeps the check on",
+};
 
 /** Past this the runner is killed, with its whole process group (the adapter and the proxy too). */
 const SCENARIO_TIMEOUT_MS = 60_000;
@@ -79,17 +85,14 @@ function cli(suite: Suite): string {
   return join(MODULES, suite.folder, "dist", "index.js");
 }
 
-/** The suite's client scenarios (`conformance list --client`), without the ones left out. */
-export function listClientScenarios(suite: Suite): { run: string[]; leftOut: string[] } {
+/** The suite's client scenarios (`conformance list --client`). */
+export function listClientScenarios(suite: Suite): string[] {
   const args = [cli(suite), "list", "--client", ...(suite.specVersion ? ["--spec-version", suite.specVersion] : [])];
   const listed = spawnSync(NODE_22, args, { encoding: "utf8", timeout: 30_000 });
   if (listed.status !== 0) throw new Error(`conformance list failed (${listed.status}): ${listed.stderr}`);
   const names = [...listed.stdout.matchAll(/^\s+- (\S+)/gm)].map((match) => match[1]!);
   if (names.length === 0) throw new Error(`conformance list printed no scenarios:\n${listed.stdout}`);
-  return {
-    run: names.filter((name) => !name.startsWith(LEFT_OUT.prefix)),
-    leftOut: names.filter((name) => name.startsWith(LEFT_OUT.prefix)),
-  };
+  return names;
 }
 
 /** Runs one scenario; never rejects (a crash is a failed result). */
@@ -195,18 +198,19 @@ async function main(only: string[]): Promise<void> {
   if (problem) throw new Error(problem);
   const started = Date.now();
   const planned = SUITES.flatMap((suite) => {
-    const { run, leftOut } = listClientScenarios(suite);
-    process.stdout.write(`${suiteLabel(suite)}: ${leftOut.length} ${LEFT_OUT.prefix}* left out (${LEFT_OUT.reason})\n`);
-    return run.filter((name) => only.length === 0 || only.includes(name)).map((scenario) => ({ suite, scenario }));
+    return listClientScenarios(suite)
+      .filter((name) => only.length === 0 || only.includes(name))
+      .map((scenario) => ({ suite, scenario }));
   });
   const limited = createLimiter(PARALLELISM);
   const results = await Promise.all(planned.map(({ suite, scenario }) => limited(() => runScenario(suite, scenario))));
   for (const result of results) {
-    const verdict = result.passed ? "PASS" : "FAIL";
+    const expected = EXPECTED_FAILURES[result.scenario];
+    const verdict = result.passed ? "PASS" : expected ? `XFAIL (${expected})` : "FAIL";
     process.stdout.write(`${verdict} ${suiteLabel(result.suite)} ${result.scenario} (${result.durationMs} ms)\n`);
     for (const line of result.passed ? [] : result.problems) process.stdout.write(`     ${line}\n`);
   }
-  const failed = results.filter((result) => !result.passed).length;
+  const failed = results.filter((result) => !result.passed && !EXPECTED_FAILURES[result.scenario]).length;
   process.stdout.write(`${results.length - failed}/${results.length} passed in ${Date.now() - started} ms\n`);
   process.exitCode = failed === 0 ? 0 : 1;
 }

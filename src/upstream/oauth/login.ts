@@ -18,6 +18,9 @@ import { createMachineProvider } from "./machine.js";
 import { StoreProvider } from "./provider.js";
 import { TokenStore } from "./token-store.js";
 
+/** Logins one `mcpo auth` run goes through: the first, and one more if the server moved to another authorization server. */
+const MAX_LOGIN_ROUNDS = 2;
+
 export interface LoginOptions {
   /** A remote server with an `oauth` block. */
   server: ServerConfig;
@@ -116,34 +119,53 @@ export async function runLogin(options: LoginOptions): Promise<LoginOutcome> {
       resourceMetadataUrl = discovered ? new URL(discovered) : undefined;
     }
     if (!authorizationUrl) throw new LoginError("the SDK asked for no authorization");
-    options.tell(
-      `open the URL above in a browser; waiting up to ${Math.round(options.timeoutMs / 1000)} s for the redirect to ${provider.redirectUrl}`,
-    );
-
-    const answer = await authorize(() => callback.wait(options.timeoutMs));
-    await exchange(answer, provider, {
-      serverUrl: transport.url,
-      ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
-      ...(scope ? { scope } : {}),
-      fetchFn,
-    });
-    store.update((content) => {
-      const next = { ...content };
-      if (pending) next.pending = { attempts: pending.attempts + 1, done: true };
-      else delete next.pending;
-      return next;
-    });
-    // The proof: a new connection with the stored token (refreshing it if need be) lists the tools.
-    const verifier = new StoreProvider({
-      settings,
-      store,
-      onRedirect: () => {
-        throw new LoginError("the server refused the new token");
-      },
-    });
-    const tools = await verify(options, verifier);
-    const granted = store.read().tokens?.scope;
-    return { tools, loggedIn: true, ...(granted ? { scope: granted } : {}) };
+    let current = provider;
+    for (let round = 1; ; round++) {
+      options.tell(
+        `open the URL above in a browser; waiting up to ${Math.round(options.timeoutMs / 1000)} s for the redirect to ${current.redirectUrl}`,
+      );
+      const answer = await authorize(() => callback.wait(options.timeoutMs));
+      await exchange(answer, current, {
+        serverUrl: transport.url,
+        ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
+        ...(scope ? { scope } : {}),
+        fetchFn,
+      });
+      if (round === 1) {
+        store.update((content) => {
+          const next = { ...content };
+          if (pending) next.pending = { attempts: pending.attempts + 1, done: true };
+          else delete next.pending;
+          return next;
+        });
+      }
+      // The proof: a new connection with the stored token lists the tools. A server whose authorization server
+      // changed meanwhile asks for one more login there: its URL is printed on the next line.
+      let again: URL | undefined;
+      const verifier = new StoreProvider({
+        settings,
+        store,
+        redirectPort: callback.port,
+        onRedirect: (url) => {
+          again = url;
+          options.printUrl(url.href);
+        },
+      });
+      callback.expectState(() => verifier.expectedState);
+      try {
+        const tools = await verify(options, verifier);
+        const granted = store.read().tokens?.scope;
+        return { tools, loggedIn: true, ...(granted ? { scope: granted } : {}) };
+      } catch (error) {
+        if (!again || round >= MAX_LOGIN_ROUNDS)
+          throw asLoginError(again ? new LoginError("the server refused the new token") : error);
+        options.tell("the server asks for another login (its authorization server changed?)");
+        current = verifier;
+        scope = again.searchParams.get("scope") ?? undefined;
+        const rediscovered = verifier.discoveryState()?.resourceMetadataUrl;
+        resourceMetadataUrl = rediscovered ? new URL(rediscovered) : undefined;
+      }
+    }
   } finally {
     await callback.close();
   }
@@ -226,7 +248,13 @@ function asLoginError(error: unknown): LoginError {
   if (error instanceof LoginError) return error;
   if (error instanceof CallbackError) return new LoginError(error.message);
   if (error instanceof IssuerMismatchError) {
-    return new LoginError("the authorization answer names another issuer than the one asked (a mix-up?); refused");
+    // The metadata kind quotes the discovery URL and the server's issuer (ours to show); the callback kind quotes
+    // what may be an attacker's value, so nothing of it is shown.
+    return new LoginError(
+      error.kind === "metadata"
+        ? `the authorization server's metadata names another issuer than the URL it was fetched for (RFC 8414 §3.3): ${error.message}`
+        : "the authorization answer names another issuer than the one asked (a mix-up?); refused",
+    );
   }
   if (error instanceof OAuthError) {
     return new LoginError(`the authorization server refused: ${error.code}`);
