@@ -354,79 +354,88 @@ describe("upstream OAuth, end to end", () => {
   describe("client credentials", () => {
     const SECRET = "m2m-secret-0a1b2c3d4e5f6a7b8c9d";
 
-    for (const method of ["client_secret_basic", "client_secret_post"] as const) {
-      it(`gets tokens with no human (${method}), again after they expire, and never shows the secret`, async () => {
-        const f = await fixture({
-          as: {
-            clients: [{ client_id: "m2m", client_secret: SECRET, token_endpoint_auth_method: method }],
+    /**
+     * A fixture that knows the confidential client `m2m` (authenticating with `method` only) and a proxy for it
+     * at trace level: from the config file for client_secret_basic, from flags for client_secret_post.
+     */
+    async function machine(method: "client_secret_basic" | "client_secret_post"): Promise<{
+      f: OAuthFixture;
+      proxy: Proxy;
+      prefix: string;
+    }> {
+      const f = await fixture({
+        as: { clients: [{ client_id: "m2m", client_secret: SECRET, token_endpoint_auth_method: method }] },
+      });
+      const dir = mkdtempSync(join(tmpdir(), "mcpo-m2m-"));
+      const secretFile = join(dir, "secret");
+      writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+      const tokens = join(dir, "tokens");
+      if (method === "client_secret_basic") {
+        const oauth = { grant: "client_credentials", client_id: "m2m", client_secret_file: secretFile };
+        const config = configFile({
+          mcpServers: {
+            notes: { type: "streamable-http", url: f.rs.url, oauth: { ...oauth, token_endpoint_auth_method: method } },
           },
         });
-        const dir = mkdtempSync(join(tmpdir(), "mcpo-m2m-"));
-        const secretFile = join(dir, "secret");
-        writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
-        const tokens = join(dir, "tokens");
-        let proxy: Proxy;
-        let prefix: string;
-        if (method === "client_secret_basic") {
-          const config = configFile({
-            mcpServers: {
-              notes: {
-                type: "streamable-http",
-                url: f.rs.url,
-                oauth: {
-                  grant: "client_credentials",
-                  client_id: "m2m",
-                  client_secret_file: secretFile,
-                  token_endpoint_auth_method: method,
-                },
-              },
-            },
-          });
-          proxy = await startProxy(["--config", config.path, "--token-dir", tokens, "--log-level", "trace"], []);
-          prefix = "/notes";
-        } else {
-          const flags = ["--oauth", "--oauth-grant", "client_credentials", "--oauth-client-id", "m2m"];
-          flags.push("--oauth-client-secret-file", secretFile, "--oauth-token-auth-method", method);
-          proxy = await startProxy(
-            [...flags, "--token-dir", tokens, "--log-level", "trace", "--server-type", "streamable-http"],
-            [f.rs.url],
-          );
-          prefix = "";
-        }
+        const proxy = await startProxy(["--config", config.path, "--token-dir", tokens, "--log-level", "trace"], []);
+        return { f, proxy, prefix: "/notes" };
+      }
+      const flags = ["--oauth", "--oauth-grant", "client_credentials", "--oauth-client-id", "m2m"];
+      flags.push("--oauth-client-secret-file", secretFile, "--oauth-token-auth-method", method);
+      const proxy = await startProxy(
+        [...flags, "--token-dir", tokens, "--log-level", "trace", "--server-type", "streamable-http"],
+        [f.rs.url],
+      );
+      return { f, proxy, prefix: "" };
+    }
+
+    for (const method of ["client_secret_basic", "client_secret_post"] as const) {
+      it(`gets a token with no human (${method}), for the server's resource, and never shows the secret`, async () => {
+        const { f, proxy, prefix } = await machine(method);
         await healthy(proxy);
         const whoami = await proxy.post(`${prefix}/whoami`, {});
         assert.equal(whoami.status, 200, whoami.text);
         assert.deepEqual(json(whoami), { client_id: "m2m", scopes: ["notes:read"] });
-        // A token the server stops accepting (401): a new grant, no human.
-        f.as.settings.accessTokenLifetime = 1;
-        f.as.revokeAccessTokens();
-        const echo = await proxy.post(`${prefix}/echo`, { message: "after 401" });
-        assert.equal(echo.status, 200, echo.text);
-        assert.equal(tokenRequests(f, "client_credentials").length, 2, "a new grant after the 401");
-        // A token that expires (1 s): a new grant again.
-        await sleep(1_100);
-        const later = await proxy.post(`${prefix}/echo`, { message: "after expiry" });
-        assert.equal(later.status, 200, later.text);
+        const invalid = await proxy.post(`${prefix}/echo`, { nope: 1 });
+        assert.equal(invalid.status, 422, invalid.text);
         const grants = tokenRequests(f, "client_credentials");
-        assert.ok(grants.length >= 3, `a new token after expiry (saw ${grants.length} grants)`);
+        assert.ok(grants.length >= 1);
         for (const grant of grants) {
           assert.equal(grant.clientAuth, method);
           assert.equal(grant.status, 200);
           assert.equal(grant.resource, f.rs.url);
         }
         assert.equal(authorizeRequests(f).length, 0, "no human involved");
-        const seen = [
-          whoami.text,
-          echo.text,
-          later.text,
-          (await proxy.get("/health")).text,
-          (await proxy.get(`${prefix}/openapi.json`)).text,
-        ];
+        const seen = [whoami.text, invalid.text];
+        for (const path of ["/health", `${prefix}/health`, "/openapi.json", `${prefix}/openapi.json`]) {
+          seen.push((await proxy.get(path)).text);
+        }
         await proxy.stop();
         seen.push(proxy.process.stderr(), proxy.process.stdout());
         assertNoSecret(seen.join("\n"), [SECRET, ...f.as.secrets()]);
       });
     }
+
+    it("gets a new token with no human after a 401 and after expiry", async () => {
+      const { f, proxy, prefix } = await machine("client_secret_basic");
+      await healthy(proxy);
+      assert.equal((await proxy.post(`${prefix}/echo`, { message: "first" })).status, 200);
+      // A token the server stops accepting (401): a new grant.
+      f.as.settings.accessTokenLifetime = 1;
+      f.as.revokeAccessTokens();
+      const echo = await proxy.post(`${prefix}/echo`, { message: "after 401" });
+      assert.equal(echo.status, 200, echo.text);
+      assert.equal(tokenRequests(f, "client_credentials").length, 2, "a new grant after the 401");
+      // A token that expires (1 s): a new grant again.
+      await sleep(1_100);
+      const later = await proxy.post(`${prefix}/echo`, { message: "after expiry" });
+      assert.equal(later.status, 200, later.text);
+      const grants = tokenRequests(f, "client_credentials");
+      assert.ok(grants.length >= 3, `a new token after expiry (saw ${grants.length} grants)`);
+      assert.ok(grants.every((grant) => grant.status === 200));
+      assert.equal(authorizeRequests(f).length, 0, "no human involved");
+      await proxy.stop();
+    });
   });
 
   describe("security (issue 11, item 5)", () => {
