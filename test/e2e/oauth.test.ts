@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,7 +24,16 @@ import {
   type RecordedRequest,
 } from "../fixtures/oauth/index.js";
 import { configFile } from "../helpers/config-file.js";
-import { logIn, type LoginOptions, type LoginResult } from "../helpers/oauth-login.js";
+import {
+  approve,
+  deliver,
+  exitOf,
+  logIn,
+  printedUrl,
+  startLogin,
+  type LoginOptions,
+  type LoginResult,
+} from "../helpers/oauth-login.js";
 import { freePort } from "../helpers/ports.js";
 import { stopAll } from "../helpers/processes.js";
 import { startProxy, waitForHealth, type Answer, type Proxy } from "../helpers/proxy.js";
@@ -494,6 +503,27 @@ describe("upstream OAuth, end to end", () => {
         "an authorization request without S256",
       );
       assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0);
+    });
+
+    it("listens for the redirect on 127.0.0.1 only", async (t) => {
+      const outside = Object.values(networkInterfaces())
+        .flat()
+        .find((one) => one && one.family === "IPv4" && !one.internal)?.address;
+      if (!outside) return t.skip("no non-loopback IPv4 address here");
+      const s = await setUp();
+      const running = startLogin(["notes", "--config", s.config.path, "--token-dir", s.dir, "--timeout", "20"]);
+      try {
+        const url = await printedUrl(running);
+        const port = new URL(url.searchParams.get("redirect_uri") ?? "").port;
+        await assert.rejects(
+          fetch(`http://${outside}:${port}/callback?code=x&state=y`, { signal: AbortSignal.timeout(3_000) }),
+          "the callback listener answered on a non-loopback address",
+        );
+        await deliver(await approve(url));
+        assert.equal(await exitOf(running), 0, `${running.stdout()}${running.stderr()}`);
+      } finally {
+        await running.stop("SIGKILL");
+      }
     });
 
     it("refuses a redirect whose state does not match, exchanging no code", async () => {
