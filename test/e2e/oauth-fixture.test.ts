@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { startOAuthFixture, startResourceServer, type OAuthFixture } from "../fixtures/oauth/index.js";
 
 type Json = Record<string, any>;
@@ -268,6 +268,29 @@ describe("OAuth fixture", () => {
       assert.equal((await rpc(fixture.rs.url, m2m.access_token, "tools/list")).status, 401);
     } finally {
       await other.stop();
+    }
+  });
+
+  it("serves the legacy SSE transport behind the same gate, for tokens issued for its /sse URL", async () => {
+    const sse = await startResourceServer({ authorizationServer: fixture.as, transport: "sse" });
+    try {
+      const refused = await fetch(sse.url);
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get("www-authenticate")!, new RegExp(`resource_metadata="${sse.metadataUrl}"`));
+      assert.equal(((await (await fetch(sse.metadataUrl)).json()) as Json).resource, sse.url);
+      const forMcp = await signIn(fixture);
+      assert.equal((await fetch(sse.url, { headers: { authorization: `Bearer ${forMcp.access_token}` } })).status, 401);
+      const tokens = await signIn(fixture, "notes:read", sse.url);
+      const headers = { authorization: `Bearer ${tokens.access_token}` };
+      const client = new Client({ name: "oauth-fixture-test", version: "0" });
+      await client.connect(new SSEClientTransport(new URL(sse.url), { requestInit: { headers } }));
+      try {
+        assert.equal(text(await client.callTool({ name: "echo", arguments: { message: "sse" } })), "echo: sse");
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await sse.stop();
     }
   });
 

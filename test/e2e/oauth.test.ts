@@ -208,6 +208,23 @@ describe("upstream OAuth, end to end", () => {
       await proxy.stop();
     });
 
+    it("signs in to a legacy SSE server the same way", async () => {
+      const f = await fixture();
+      const sse = await startResourceServer({ authorizationServer: f.as, transport: "sse" });
+      stoppers.push(() => sse.stop());
+      const config = configFile({ mcpServers: { legacy: { type: "sse", url: sse.url, oauth: { redirect_port: 0 } } } });
+      const dir = newTokenDir();
+      const result = await logIn(["legacy", "--config", config.path, "--token-dir", dir]);
+      loggedIn(result);
+      assert.equal(result.authorizeUrl.searchParams.get("resource"), sse.url);
+      const proxy = await startProxy(["--config", config.path, "--token-dir", dir], []);
+      await healthy(proxy);
+      const echo = await proxy.post("/legacy/echo", { message: "sse" });
+      assert.equal(echo.status, 200, echo.text);
+      assert.equal(echo.body, "echo: sse");
+      await proxy.stop();
+    });
+
     it("a proxy started before any login waits in state unauthorized naming the command, answers 503 login_required, and picks the login up without a restart", async () => {
       const s = await setUp();
       const proxy = await s.proxy();
