@@ -30,7 +30,9 @@ import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
 import { waitForReady } from "./wait-for-state.js";
+import { isLegacySameOriginIssuer } from "./oauth/legacy-issuer.js";
 import { UpstreamAuth } from "./oauth/upstream-auth.js";
+import { remoteFetch } from "./transports/remote.js";
 
 export type { CallOptions } from "./tool-call.js";
 import { describeTransport } from "./transports/create-transport.js";
@@ -194,7 +196,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         return;
       } catch (error) {
         if (this.#lifetime.signal.aborted) return;
-        if (error instanceof LoginRequiredError && this.#auth) {
+        if (error instanceof LoginRequiredError && this.#auth?.loginCommand) {
           await this.#waitForLogin(error, this.#auth);
           continue;
         }
@@ -247,7 +249,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   async #attempt(): Promise<Dialed> {
     const { server, baseEnv, clientInfo } = this.#options;
     const prior = this.#verdict;
-    if (this.#auth?.stepUpPending) {
+    if (this.#auth?.loginCommand && this.#auth.stepUpPending) {
       throw new AbortError(
         new LoginRequiredError(
           `${this.who} wants more scope than the stored token has: run \`${this.#auth.loginCommand}\` to grant it`,
@@ -263,6 +265,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         prior,
         inputs: this.#inputs,
         ...(this.#auth ? { authProvider: this.#auth.provider } : {}),
+        ...(this.#auth?.legacyIssuer ? { skipIssuerMetadataValidation: true } : {}),
         onStderrLine: this.#onStderrLine,
         log: this.#log,
         lifetime: this.#lifetime.signal,
@@ -275,6 +278,15 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       // when nothing answered at all: an outage says nothing about the era, and the restarted server is spoken to
       // at once.
       if (prior && server.transport.type !== "sse" && !isUnreachable(error)) this.#verdict = undefined;
+      if (
+        this.#auth &&
+        !this.#auth.legacyIssuer &&
+        server.transport.type !== "stdio" &&
+        (await isLegacySameOriginIssuer(error, server.transport.url, remoteFetch(server.transport.tls)))
+      ) {
+        this.#auth.legacyIssuer = true;
+        this.#log.warn("a 2025-03-26 server whose authorization server metadata names a same-origin issuer; accepted");
+      }
       const proxyError = this.#classify(error, "connect");
       if (proxyError instanceof LoginRequiredError) throw new AbortError(proxyError);
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
@@ -469,7 +481,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       incompatibleHint: incompatibleHint(this.#options.server.settings),
       connecting: operation === "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(this.#auth ? { loginCommand: this.#auth.loginCommand } : {}),
+      ...(this.#auth?.loginCommand ? { loginCommand: this.#auth.loginCommand } : {}),
     });
   }
 
@@ -487,7 +499,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   /** The 503 for a call that finds no connection (502 when incompatible): the state and the last error. */
   #unavailable(operation: string): UpstreamUnavailableError | UpstreamIncompatibleError | LoginRequiredError {
     const lastError = this.#health.snapshot().last_error;
-    if (this.state === "unauthorized" && this.#auth) {
+    if (this.state === "unauthorized" && this.#auth?.loginCommand) {
       return new LoginRequiredError(
         `${this.who} needs a login before ${operation}: run \`${this.#auth.loginCommand}\` and follow the URL it prints`,
         { extra: { command: this.#auth.loginCommand } },

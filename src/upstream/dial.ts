@@ -38,6 +38,8 @@ export interface DialOptions {
   inputs: InputBroker;
   /** OAuth to a remote upstream (one provider for the connection's whole life, so its state carries over). */
   authProvider?: OAuthClientProvider;
+  /** The 2025-03-26 same-origin issuer tolerance (see oauth/legacy-issuer.ts). */
+  skipIssuerMetadataValidation?: boolean;
 }
 
 export interface Dialed {
@@ -142,6 +144,7 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
     onStderrLine: options.onStderrLine,
     ...(options.log ? { log: options.log } : {}),
     ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+    ...(options.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
   });
   const client = new Client(options.clientInfo, {
     // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.

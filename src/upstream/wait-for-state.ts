@@ -8,7 +8,7 @@ export interface StateSource {
 
 /**
  * Resolves when `emitter` reports `state` "ready"; rejects with `fail()` when
- * it is closed for good, after `timeoutMs`, or with `gone()` when the caller's
+ * it is closed for good or needs a login (`unauthorized`), after `timeoutMs`, or with `gone()` when the caller's
  * signal aborts.
  */
 export function waitForReady(
@@ -29,7 +29,8 @@ export function waitForReady(
     };
     const onState = (state: ConnectionState): void => {
       if (state === "ready") finish();
-      else if (state === "closed") finish(fail());
+      // Closed for good, or waiting for a human to log in: no point in waiting longer.
+      else if (state === "closed" || state === "unauthorized") finish(fail());
     };
     const onAbort = (): void => finish(gone());
     const timer = setTimeout(() => finish(fail()), timeoutMs);

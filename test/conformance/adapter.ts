@@ -48,15 +48,22 @@ async function authMain(name: string, serverUrl: string): Promise<void> {
   const setup = oauthSetup(name, context);
   oauth = setup;
   let logins = 0;
+  /** Everything a user could read: mcpo auth's output, the proxy's log, /health, /openapi.json. */
+  const seen: string[] = [];
   const login = async (): Promise<void> => {
     if (++logins > MAX_LOGINS) throw new Error(`still login_required after ${MAX_LOGINS} logins`);
     const left = DEADLINE_MS - (Date.now() - started) - STOP_GRACE_MS;
     const result = await playHuman(setup.flags, serverUrl, Math.max(1000, left));
     process.stderr.write(`--- mcpo auth (exit ${result.code}) ---\n${result.stdout}${result.stderr}`);
+    seen.push(result.stdout, result.stderr);
     if (result.code !== 0) throw new Error(`mcpo auth exited ${result.code}`);
   };
   if (setup.needsHuman) await login();
-  proxy = await startProxy([...setup.flags, "--server-type", "streamable-http", "--retry-delay", "0.2"], [serverUrl]);
+  // At debug level: no token may show at any level.
+  proxy = await startProxy(
+    [...setup.flags, "--server-type", "streamable-http", "--retry-delay", "0.2", "--log-level", "debug"],
+    [serverUrl],
+  );
   const running = proxy;
   await waitUntilConnected(running, setup.needsHuman ? login : undefined);
   const scenario = AUTH_SCENARIOS[name] ?? AUTH_SCENARIOS.default!;
@@ -66,6 +73,13 @@ async function authMain(name: string, serverUrl: string): Promise<void> {
     await waitUntilConnected(running, login);
     return true;
   });
+  // What a user could see: the proxy's log, its health, and what mcpo auth printed. No token or secret in any.
+  seen.push(running.process.stderr(), (await running.get("/health")).text, (await running.get("/openapi.json")).text);
+  const secrets = setup.secrets();
+  if (secrets.length === 0) throw new Error("no token was stored: nothing to look for in the logs");
+  const leaked = secrets.filter((secret) => seen.some((text) => text.includes(secret)));
+  if (leaked.length > 0)
+    throw new Error(`${leaked.length} token(s) or secret(s) showed in a log, /health or /openapi.json`);
 }
 
 /** `mcpo auth` runs at most this often in one scenario (the first login and the step-ups). */

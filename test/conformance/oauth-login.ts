@@ -4,7 +4,7 @@
  * open the URL it prints (a fetch with redirect "manual", as the suite's authorization server redirects at once),
  * and follow the Location to the loopback callback.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI } from "../helpers/proxy.js";
@@ -30,6 +30,8 @@ export interface OAuthSetup {
   flags: string[];
   /** Authorization code: a human logs in with `mcpo auth` first. */
   needsHuman: boolean;
+  /** Every token and secret this scenario holds (its context and what the token store has), to look for in logs. */
+  secrets(): string[];
   cleanup(): void;
 }
 
@@ -78,6 +80,12 @@ export function oauthSetup(scenario: string, context: AuthContext): OAuthSetup {
   return {
     flags,
     needsHuman: !MACHINE.has(scenario) && !CROSS_APP.has(scenario),
+    secrets: () => [
+      ...[context.client_secret, context.private_key_pem, context.idp_id_token].filter((value): value is string =>
+        Boolean(value),
+      ),
+      ...storedTokens(join(dir, "tokens")),
+    ],
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -151,4 +159,22 @@ async function openAndReturn(url: string, timeoutMs: number): Promise<boolean> {
     process.stderr.write(`adapter: opening the authorization URL failed: ${String(error)}\n`);
     return false;
   }
+}
+
+/** The access and refresh tokens in a token folder (every file), however many logins wrote them. */
+function storedTokens(dir: string): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((file) => file.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  return files.flatMap((file) => {
+    const content = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+      tokens?: { access_token?: string; refresh_token?: string };
+    };
+    return [content.tokens?.access_token, content.tokens?.refresh_token].filter((value): value is string =>
+      Boolean(value),
+    );
+  });
 }

@@ -26,10 +26,7 @@ export const INSTALL_COMMAND = "npm ci --prefix test/conformance";
  * Scenarios expected to fail, with why (drafts the proxy cannot pass): they run, and a pass is reported so the
  * entry can go.
  */
-export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
-  "auth/2025-03-26-oauth-metadata-backcompat":
-    "the 0.1.16 mock serves authorization server metadata at the MCP server's root whose issuer names another path (/oauth); the SDK (2.4) refuses that by RFC 8414 §3.3 even in the 2025-03-26 fallback, and the proxy keeps the check on",
-};
+export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
 
 /** Past this the runner is killed, with its whole process group (the adapter and the proxy too). */
 const SCENARIO_TIMEOUT_MS = 60_000;

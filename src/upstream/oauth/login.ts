@@ -14,6 +14,7 @@ import { InputBroker } from "../elicitation.js";
 import { describeTransport } from "../transports/create-transport.js";
 import { remoteFetch } from "../transports/remote.js";
 import { CallbackError, CallbackServer, type CallbackResult } from "./callback-server.js";
+import { isLegacySameOriginIssuer } from "./legacy-issuer.js";
 import { createMachineProvider } from "./machine.js";
 import { StoreProvider } from "./provider.js";
 import { TokenStore } from "./token-store.js";
@@ -87,6 +88,8 @@ export async function runLogin(options: LoginOptions): Promise<LoginOutcome> {
     const pending = held.pending && !held.pending.done ? held.pending : undefined;
     let scope: string | undefined;
     let resourceMetadataUrl: URL | undefined;
+    /** A 2025-03-26 server with a same-origin issuer (see legacy-issuer.ts): the issuer check is relaxed. */
+    let legacy = false;
 
     if (pending) {
       // The proxy met a step-up it could not do alone: ask for what is held plus what the server wants, and
@@ -106,13 +109,21 @@ export async function runLogin(options: LoginOptions): Promise<LoginOutcome> {
       if (result !== "REDIRECT") throw new LoginError("the authorization server granted no new authorization");
     } else {
       // Connect without a token: the server's 401 challenge drives discovery, and the SDK asks for a redirect.
-      try {
-        const tools = await verify(options, provider);
-        options.tell(`${describeTransport(transport)} answered without a login; nothing to store`);
-        return { tools, loggedIn: false };
-      } catch (error) {
-        if (!authorizationUrl) throw asLoginError(error);
-        if (!(error instanceof UnauthorizedError) && !isUnauthorizedCause(error)) throw asLoginError(error);
+      for (;;) {
+        try {
+          const tools = await verify(options, provider, legacy);
+          options.tell(`${describeTransport(transport)} answered without a login; nothing to store`);
+          return { tools, loggedIn: false };
+        } catch (error) {
+          if (!authorizationUrl && !legacy && (await isLegacySameOriginIssuer(error, transport.url, fetchFn))) {
+            legacy = true;
+            options.tell("a 2025-03-26 server whose authorization server names a same-origin issuer; accepted");
+            continue;
+          }
+          if (!authorizationUrl) throw asLoginError(error);
+          if (!(error instanceof UnauthorizedError) && !isUnauthorizedCause(error)) throw asLoginError(error);
+          break;
+        }
       }
       scope = authorizationUrl.searchParams.get("scope") ?? undefined;
       const discovered = provider.discoveryState()?.resourceMetadataUrl;
@@ -130,6 +141,7 @@ export async function runLogin(options: LoginOptions): Promise<LoginOutcome> {
         ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
         ...(scope ? { scope } : {}),
         fetchFn,
+        legacy,
       });
       if (round === 1) {
         store.update((content) => {
@@ -153,7 +165,7 @@ export async function runLogin(options: LoginOptions): Promise<LoginOutcome> {
       });
       callback.expectState(() => verifier.expectedState);
       try {
-        const tools = await verify(options, verifier);
+        const tools = await verify(options, verifier, legacy);
         const granted = store.read().tokens?.scope;
         return { tools, loggedIn: true, ...(granted ? { scope: granted } : {}) };
       } catch (error) {
@@ -188,6 +200,7 @@ async function exchange(
     resourceMetadataUrl?: URL;
     scope?: string;
     fetchFn: Parameters<typeof auth>[1]["fetchFn"];
+    legacy: boolean;
   },
 ): Promise<void> {
   const { params } = answer;
@@ -204,14 +217,20 @@ async function exchange(
       `the authorization server refused: ${code}${said ? ` (${redactText(said.replace(/[^\x20-\x7e]/g, "").slice(0, 200))})` : ""}`,
     );
   }
+  const { legacy, ...rest } = options;
   const result = await authorize(() =>
-    auth(provider, { ...options, authorizationCode: params.get("code")!, ...(iss === undefined ? {} : { iss }) }),
+    auth(provider, {
+      ...rest,
+      authorizationCode: params.get("code")!,
+      ...(iss === undefined ? {} : { iss }),
+      ...(legacy ? { skipIssuerMetadataValidation: true } : {}),
+    }),
   );
   if (result !== "AUTHORIZED") throw new LoginError("the code exchange did not give a token");
 }
 
 /** Connects with `provider` (as the proxy does) and lists the tools; closes again. */
-async function verify(options: LoginOptions, provider: OAuthClientProvider): Promise<number> {
+async function verify(options: LoginOptions, provider: OAuthClientProvider, legacy = false): Promise<number> {
   const lifetime = new AbortController();
   let client: Client | undefined;
   try {
@@ -227,6 +246,7 @@ async function verify(options: LoginOptions, provider: OAuthClientProvider): Pro
       prior: undefined,
       inputs: new InputBroker("decline"),
       authProvider: provider,
+      ...(legacy ? { skipIssuerMetadataValidation: true } : {}),
     });
     client = dialed.client;
     return dialed.tools.length;

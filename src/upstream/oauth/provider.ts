@@ -78,7 +78,7 @@ export class StoreProvider implements OAuthClientProvider {
         issuer: settings.clientId,
         subject: settings.clientId,
         privateKey: settings.privateKey,
-        alg: settings.signingAlgorithm ?? "RS256",
+        alg: settings.signingAlgorithm ?? "ES256",
       });
     }
   }

@@ -14,11 +14,14 @@ import { TokenStore } from "./token-store.js";
 export class UpstreamAuth {
   readonly store: TokenStore;
   readonly provider: OAuthClientProvider;
-  readonly loginCommand: string;
+  /** The command a human runs to log in; undefined for the grants that need no human. */
+  readonly loginCommand: string | undefined;
+  /** Set once the server proved to be a 2025-03-26 one with a same-origin issuer (see legacy-issuer.ts). */
+  legacyIssuer = false;
 
   constructor(serverName: string, url: string, settings: OAuthSettings) {
     this.store = new TokenStore(settings.tokenDir, serverName, url);
-    this.loginCommand = settings.loginCommand;
+    this.loginCommand = settings.grant === "authorization_code" ? settings.loginCommand : undefined;
     this.provider =
       settings.grant === "authorization_code"
         ? new StoreProvider({

@@ -12,6 +12,8 @@ export interface TransportContext {
   log?: Logger;
   /** OAuth to a remote upstream. */
   authProvider?: OAuthClientProvider;
+  /** See oauth/legacy-issuer.ts. */
+  skipIssuerMetadataValidation?: boolean;
 }
 
 /** Picks and builds the SDK transport for one upstream. */
@@ -27,13 +29,18 @@ export function createTransport(config: TransportConfig, context: TransportConte
         ...(context.log ? { log: context.log } : {}),
       });
     case "sse":
-      return createSseTransport({ ...config, ...(context.authProvider ? { authProvider: context.authProvider } : {}) });
+      return createSseTransport({ ...config, ...oauthOf(context) });
     case "streamable-http":
-      return createStreamableHttpTransport({
-        ...config,
-        ...(context.authProvider ? { authProvider: context.authProvider } : {}),
-      });
+      return createStreamableHttpTransport({ ...config, ...oauthOf(context) });
   }
+}
+
+function oauthOf(context: TransportContext): Pick<TransportContext, "authProvider" | "skipIssuerMetadataValidation"> {
+  if (!context.authProvider) return {};
+  return {
+    authProvider: context.authProvider,
+    ...(context.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
+  };
 }
 
 /**

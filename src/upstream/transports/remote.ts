@@ -18,6 +18,8 @@ export interface RemoteTransportOptions {
   tls?: UpstreamTls;
   /** OAuth (src/upstream/oauth): discovery, registration, tokens, refresh and step-up are the SDK's. */
   authProvider?: OAuthClientProvider;
+  /** The 2025-03-26 same-origin issuer tolerance (see oauth/legacy-issuer.ts); only with an authProvider. */
+  skipIssuerMetadataValidation?: boolean;
 }
 
 /** Legacy HTTP+SSE (GET /sse, POST /message). Headers go on the event stream and on every POST. */
@@ -25,6 +27,7 @@ export function createSseTransport(options: RemoteTransportOptions): Transport {
   return new SSEClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
     ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+    ...(options.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
     fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }
@@ -34,6 +37,7 @@ export function createStreamableHttpTransport(options: RemoteTransportOptions): 
   return new StreamableHTTPClientTransport(new URL(options.url), {
     requestInit: { headers: { ...options.headers } },
     ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+    ...(options.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
     fetch: rescuingFetch(unlimitedSignalFetch(tlsFetch(options.tls) ?? fetch)),
   });
 }

@@ -174,7 +174,7 @@ describe("secrets stay out of what is shown", () => {
   it("the login command and messages never hold the client secret; the store file holds tokens only at 0600", () => {
     const oauth = settings({ clientId: "pre", clientSecret: "client-secret-value" });
     const upstream = new UpstreamAuth("gh", RESOURCE, oauth);
-    assert.ok(!upstream.loginCommand.includes("client-secret-value"));
+    assert.ok(!upstream.loginCommand?.includes("client-secret-value"));
     void upstream.provider.saveTokens({ access_token: "at", token_type: "Bearer" });
     assert.ok(!readFileSync(upstream.store.file, "utf8").includes("client-secret-value"));
   });
