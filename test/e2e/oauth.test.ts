@@ -468,7 +468,7 @@ describe("upstream OAuth, end to end", () => {
   describe("security (issue 11, item 5)", () => {
     it("shows no token or secret in logs at trace level, /health, error bodies or the OpenAPI documents", async () => {
       const s = await setUp();
-      const login = await s.login();
+      const login = await s.login({}, ["--log-level", "trace"]);
       loggedIn(login);
       const proxy = await s.proxy(["--log-level", "trace"]);
       await healthy(proxy);
