@@ -62,7 +62,9 @@ const c = DEFAULTS.connection;
 export function createProgram(): Command {
   return new Command("mcpo")
     .description("Expose an MCP server (stdio, SSE or Streamable HTTP) as a REST API with OpenAPI 3.1 docs.")
-    .usage("[options] -- <command [args...] | url>\n       mcpo [options] --config <file>")
+    .usage(
+      "[options] -- <command [args...] | url>\n       mcpo [options] --config <file>\n       mcpo auth [server] --config <file>   (log in to an OAuth upstream; mcpo auth --help)",
+    )
     .argument("[target...]", "after --: the stdio server's command line, or the URL of an SSE / Streamable HTTP server")
     .option(
       "-c, --config <file>",
