@@ -5,152 +5,46 @@
  * `mcpo auth` prints, opens it without following redirects, and delivers the
  * redirect to the loopback listener (test/helpers/oauth-login.ts).
  *
- * Covers the authorization code flow, refresh (on expiry, after a 401, rotation
- * kept across a restart), step-up (and its limit), a revoked refresh token, a
- * proxy started before the login, client credentials, and the security rules of
- * issue 11 item 5 that need a running system.
+ * Covers the authorization code flow (Streamable HTTP and SSE, config and
+ * single-server mode), refresh (on expiry, after a 401, rotation kept across a
+ * restart), step-up (and its limit), a revoked refresh token, a proxy started
+ * before the login, and client credentials. The security rules of issue 11
+ * item 5 are in oauth-security.test.ts.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  startOAuthFixture,
-  startResourceServer,
-  type OAuthFixture,
-  type OAuthFixtureOptions,
-  type RecordedRequest,
-} from "../fixtures/oauth/index.js";
+import { startResourceServer, type OAuthFixture } from "../fixtures/oauth/index.js";
 import { configFile } from "../helpers/config-file.js";
+import { logIn } from "../helpers/oauth-login.js";
 import {
-  approve,
-  deliver,
-  exitOf,
-  logIn,
-  printedUrl,
-  startLogin,
-  type LoginOptions,
-  type LoginResult,
-} from "../helpers/oauth-login.js";
+  assertLoginRequired,
+  assertNoSecret,
+  authorizeRequests,
+  fixture,
+  healthy,
+  json,
+  loggedIn,
+  newTokenDir,
+  serverHealth,
+  setUp,
+  shortLived,
+  stopOAuth,
+  tokenRequests,
+  track,
+  until,
+  type Json,
+} from "../helpers/oauth-setup.js";
 import { freePort } from "../helpers/ports.js";
-import { stopAll } from "../helpers/processes.js";
-import { startProxy, waitForHealth, type Answer, type Proxy } from "../helpers/proxy.js";
+import { startProxy, type Proxy } from "../helpers/proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
-type Json = Record<string, any>;
-
-const stoppers: (() => Promise<void>)[] = [];
-
-after(async () => {
-  await stopAll();
-  await Promise.all(stoppers.map((stop) => stop()));
-});
-
-async function fixture(options?: OAuthFixtureOptions): Promise<OAuthFixture> {
-  const started = await startOAuthFixture(options);
-  stoppers.push(() => started.stop());
-  return started;
-}
-
-/** A token directory that does not exist yet (the CLI creates it, 0700). */
-const newTokenDir = (): string => join(mkdtempSync(join(tmpdir(), "mcpo-oauth-")), "tokens");
-
-/** Requests to the fixture's /token endpoint with this grant type. */
-const tokenRequests = (f: OAuthFixture, grant: string): RecordedRequest[] =>
-  f.as.requests.filter((r) => r.endpoint === "token" && r.grantType === grant);
-
-const authorizeRequests = (f: OAuthFixture): RecordedRequest[] =>
-  f.as.requests.filter((r) => r.endpoint === "authorize");
-
-/** Options for a login that is expected to fail: do not wait five minutes for a browser. */
-const FAILING = ["--timeout", "5"];
-
-interface Setup {
-  fixture: OAuthFixture;
-  config: { path: string };
-  dir: string;
-  /** The command the proxy's messages must name. */
-  command: string;
-  login(options?: LoginOptions, extra?: string[]): Promise<LoginResult>;
-  proxy(extra?: string[]): Promise<Proxy>;
-}
-
-/** One fixture, a config file with one server `notes` behind OAuth, a fresh token directory. */
-async function setUp(options: OAuthFixtureOptions = {}, oauth: Json = { redirect_port: 0 }): Promise<Setup> {
-  const f = await fixture(options);
-  const config = configFile({ mcpServers: { notes: { type: "streamable-http", url: f.rs.url, oauth } } });
-  const dir = newTokenDir();
-  return {
-    fixture: f,
-    config,
-    dir,
-    command: `mcpo auth notes --config ${config.path}`,
-    login: (login, extra = []) => logIn(["notes", "--config", config.path, "--token-dir", dir, ...extra], login),
-    proxy: (extra = []) => startProxy(["--config", config.path, "--token-dir", dir, ...extra], []),
-  };
-}
-
-function loggedIn(result: LoginResult): asserts result is LoginResult & { authorizeUrl: URL } {
-  assert.equal(result.code, 0, `mcpo auth failed (${result.code}): ${result.stdout}${result.stderr}`);
-  assert.ok(result.authorizeUrl, "mcpo auth printed no URL");
-}
-
-function refusedLogin(result: LoginResult): void {
-  assert.notEqual(result.code, 0, `mcpo auth succeeded: ${result.stdout}`);
-  assert.doesNotMatch(result.stderr, /unknown option|too many arguments/i, "refused for the wrong reason");
-}
-
-function assertLoginRequired(answer: Answer, command: string): void {
-  assert.equal(answer.status, 503, answer.text);
-  const detail = (answer.body as Json).detail as Json;
-  assert.equal(detail.code, "login_required", answer.text);
-  assert.ok(String(detail.message).includes(command), `the message names ${command}: ${detail.message}`);
-}
-
-/** Calls until the answer has `status` (the proxy picks up a new login by itself, promptly). */
-async function until(proxy: Proxy, path: string, body: unknown, status: number, timeoutMs = 10_000): Promise<Answer> {
-  let last: Answer | undefined;
-  try {
-    return await waitFor(
-      `${path} to answer ${status}`,
-      async () => {
-        last = await proxy.post(path, body);
-        return last.status === status ? last : undefined;
-      },
-      timeoutMs,
-      250,
-    );
-  } catch (error) {
-    throw new Error(`${String(error)}; last answer ${last?.status} ${last?.text}`);
-  }
-}
-
-/**
- * From now on access tokens live 1 s, and the ones issued so far are retired: the proxy's next call meets a 401,
- * refreshes, and holds a token that expires while the test waits a little. (Logging in with 1 s tokens is a test
- * of its own: a slow machine could otherwise fail every test that only means to test expiry.)
- */
-function shortLived(f: OAuthFixture): void {
-  f.as.settings.accessTokenLifetime = 1;
-  f.as.revokeAccessTokens();
-}
-
-/** Waits for /health 200; on failure says what the proxy logged. */
-async function healthy(proxy: Proxy, timeoutMs = 20_000): Promise<void> {
-  try {
-    await waitForHealth(proxy, 200, timeoutMs);
-  } catch (error) {
-    const health = await proxy.get("/health").catch(() => undefined);
-    throw new Error(`${String(error)}\nhealth: ${health?.text}\nproxy stderr:\n${proxy.process.stderr().slice(-3000)}`);
-  }
-}
-
-const serverHealth = async (proxy: Proxy, name = "notes"): Promise<Json> =>
-  ((await proxy.get("/health")).body as Json).servers[name] as Json;
-
 describe("upstream OAuth, end to end", () => {
+  after(stopOAuth);
+
   describe("authorization code", () => {
     it("mcpo auth signs in (PKCE S256, loopback redirect, resource, the challenge's scope); the proxy calls tools with the stored tokens", async () => {
       const s = await setUp();
@@ -211,7 +105,7 @@ describe("upstream OAuth, end to end", () => {
     it("signs in to a legacy SSE server the same way", async () => {
       const f = await fixture();
       const sse = await startResourceServer({ authorizationServer: f.as, transport: "sse" });
-      stoppers.push(() => sse.stop());
+      track(() => sse.stop());
       const config = configFile({ mcpServers: { legacy: { type: "sse", url: sse.url, oauth: { redirect_port: 0 } } } });
       const dir = newTokenDir();
       const result = await logIn(["legacy", "--config", config.path, "--token-dir", dir]);
@@ -464,178 +358,4 @@ describe("upstream OAuth, end to end", () => {
       await proxy.stop();
     });
   });
-
-  describe("security (issue 11, item 5)", () => {
-    it("shows no token or secret in logs at trace level, /health, error bodies or the OpenAPI documents", async () => {
-      const s = await setUp();
-      const login = await s.login({}, ["--log-level", "trace"]);
-      loggedIn(login);
-      const proxy = await s.proxy(["--log-level", "trace"]);
-      await healthy(proxy);
-      const seen: string[] = [login.stdout, login.stderr];
-      const keep = (answer: Answer): Answer => {
-        seen.push(answer.text, JSON.stringify([...answer.headers]));
-        return answer;
-      };
-      assert.equal(keep(await proxy.post("/notes/echo", { message: "x" })).status, 200);
-      assert.equal(keep(await proxy.post("/notes/echo", { nope: 1 })).status, 422);
-      s.fixture.as.revokeAccessTokens();
-      assert.equal(keep(await proxy.post("/notes/echo", { message: "refreshed after a 401" })).status, 200);
-      assert.equal(keep(await proxy.post("/notes/write-note", { text: "x" })).status, 503); // step-up wanted
-      s.fixture.as.revokeAccessTokens();
-      s.fixture.as.revokeRefreshTokens();
-      assert.equal(keep(await proxy.post("/notes/echo", { message: "revoked" })).status, 503);
-      for (const path of ["/health", "/notes/health", "/openapi.json", "/notes/openapi.json", "/notes/docs"]) {
-        keep(await proxy.get(path));
-      }
-      await proxy.stop();
-      seen.push(proxy.process.stderr(), proxy.process.stdout());
-      assert.ok(proxy.logs().length >= 10, "the debug log was read");
-      const secrets = s.fixture.as.secrets();
-      assert.ok(secrets.length >= 6, `tokens, a code and a verifier were seen (${secrets.length})`);
-      assertNoSecret(seen.join("\n"), secrets);
-    });
-
-    it("keeps token files 0600 in a 0700 directory", async () => {
-      const s = await setUp();
-      loggedIn(await s.login());
-      const proxy = await s.proxy();
-      await healthy(proxy);
-      await proxy.stop();
-      assert.equal(statSync(s.dir).mode & 0o777, 0o700);
-      const files = readdirSync(s.dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-      assert.ok(files.length >= 1, "a token file");
-      for (const file of files) {
-        const path = join(file.parentPath, file.name);
-        assert.equal(statSync(path).mode & 0o777, 0o600, path);
-      }
-    });
-
-    it("refuses an authorization server that offers no S256 (PKCE plain is never used)", async () => {
-      const s = await setUp({ as: { codeChallengeMethods: ["plain"] } });
-      const result = await s.login({}, FAILING);
-      refusedLogin(result);
-      assert.deepEqual(
-        authorizeRequests(s.fixture).filter((r) => r.codeChallengeMethod !== "S256"),
-        [],
-        "an authorization request without S256",
-      );
-      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0);
-    });
-
-    it("listens for the redirect on 127.0.0.1 only", async (t) => {
-      const outside = Object.values(networkInterfaces())
-        .flat()
-        .find((one) => one && one.family === "IPv4" && !one.internal)?.address;
-      if (!outside) return t.skip("no non-loopback IPv4 address here");
-      const s = await setUp();
-      const running = startLogin(["notes", "--config", s.config.path, "--token-dir", s.dir, "--timeout", "20"]);
-      try {
-        const url = await printedUrl(running);
-        const port = new URL(url.searchParams.get("redirect_uri") ?? "").port;
-        await assert.rejects(
-          fetch(`http://${outside}:${port}/callback?code=x&state=y`, { signal: AbortSignal.timeout(3_000) }),
-          "the callback listener answered on a non-loopback address",
-        );
-        await deliver(await approve(url));
-        assert.equal(await exitOf(running), 0, `${running.stdout()}${running.stderr()}`);
-      } finally {
-        await running.stop("SIGKILL");
-      }
-    });
-
-    it("refuses a redirect whose state does not match, exchanging no code", async () => {
-      const s = await setUp();
-      const result = await s.login({
-        tamper: (callback) => {
-          callback.searchParams.set("state", `forged-${callback.searchParams.get("state")}`);
-          return callback;
-        },
-        exitTimeoutMs: 15_000,
-      });
-      refusedLogin(result);
-      assert.match(`${result.stdout}${result.stderr}`, /state/i);
-      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0);
-      assert.ok((result.callback?.status ?? 0) >= 400, `the browser was told: ${result.callback?.status}`);
-    });
-
-    it("refuses a redirect from another issuer (RFC 9207), without repeating its error_description", async () => {
-      const s = await setUp();
-      s.fixture.as.settings.authorize = "wrong-iss";
-      refusedLogin(await s.login({ exitTimeoutMs: 15_000 }, FAILING));
-      assert.equal(tokenRequests(s.fixture, "authorization_code").length, 0, "a code from a mix-up was exchanged");
-
-      const marker = `MARKER-${Date.now()}-injected-text`;
-      s.fixture.as.settings.authorize = "deny-wrong-iss";
-      s.fixture.as.settings.errorDescription = marker;
-      const denied = await s.login({ exitTimeoutMs: 15_000 }, FAILING);
-      refusedLogin(denied);
-      assert.ok(!`${denied.stdout}${denied.stderr}`.includes(marker), "the mismatched issuer's text was printed");
-    });
-
-    it("reports an authorization refused by the user, with a clear message", async () => {
-      const s = await setUp();
-      s.fixture.as.settings.authorize = "deny";
-      const result = await s.login({ exitTimeoutMs: 15_000 }, FAILING);
-      refusedLogin(result);
-      assert.match(`${result.stdout}${result.stderr}`, /access_denied|denied|said no/i);
-    });
-
-    it("binds tokens to their resource: a login to one server does not serve another on the same authorization server", async () => {
-      const f = await fixture();
-      const other = await startResourceServer({ authorizationServer: f.as });
-      stoppers.push(() => other.stop());
-      const config = configFile({
-        mcpServers: {
-          notes: { type: "streamable-http", url: f.rs.url, oauth: { redirect_port: 0 } },
-          other: { type: "streamable-http", url: other.url, oauth: { redirect_port: 0 } },
-        },
-      });
-      const dir = newTokenDir();
-      const login = (name: string): Promise<LoginResult> => logIn([name, "--config", config.path, "--token-dir", dir]);
-      loggedIn(await login("notes"));
-      const proxy = await startProxy(["--config", config.path, "--token-dir", dir], []);
-      await waitFor("notes ready and other unauthorized", async () => {
-        const servers = ((await proxy.get("/health")).body as Json).servers as Json;
-        return servers.notes?.status === "healthy" && servers.other?.details?.state === "unauthorized";
-      });
-      assert.ok(
-        other.requests.every((r) => r.status !== 200),
-        "the other server accepted something",
-      );
-      assertLoginRequired(await proxy.post("/other/echo", { message: "x" }), `mcpo auth other --config ${config.path}`);
-
-      const second = await login("other");
-      loggedIn(second);
-      assert.equal(second.authorizeUrl.searchParams.get("resource"), other.url);
-      await healthy(proxy, 15_000);
-      assert.equal((await until(proxy, "/other/echo", { message: "o" }, 200)).body, "echo: o");
-      assert.equal((await proxy.post("/notes/echo", { message: "n" })).body, "echo: n");
-      const exchanges = tokenRequests(f, "authorization_code").map((r) => r.resource);
-      assert.deepEqual(exchanges, [f.rs.url, other.url]);
-      await proxy.stop();
-    });
-
-    it("refuses protected resource metadata that names another resource (no token is asked for)", async () => {
-      const s = await setUp({ rs: { advertisedResource: "http://127.0.0.1:1/elsewhere" } });
-      const result = await s.login({ exitTimeoutMs: 15_000 }, FAILING);
-      refusedLogin(result);
-      assert.equal(authorizeRequests(s.fixture).length, 0);
-      assert.equal(s.fixture.as.requests.filter((r) => r.endpoint === "token").length, 0);
-    });
-  });
 });
-
-/** A tool's JSON text result (the proxy may hand it on parsed). */
-const json = (answer: Answer): unknown =>
-  typeof answer.body === "string" ? (JSON.parse(answer.body) as unknown) : answer.body;
-
-/** Fails when `text` holds any secret, whole or its first 12 characters. */
-function assertNoSecret(text: string, secrets: readonly string[]): void {
-  for (const secret of secrets) {
-    assert.ok(!text.includes(secret), `a secret (${secret.length} chars) appears in the output`);
-    if (secret.length >= 20) {
-      assert.ok(!text.includes(secret.slice(0, 12)), "the start of a secret appears in the output");
-    }
-  }
-}
