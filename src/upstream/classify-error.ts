@@ -300,7 +300,12 @@ function fromHttpStatus(status: number, message: string, error: unknown, context
       { cause: error },
     );
   }
-  return new UpstreamProtocolError(`${upstream} answered ${operation} with HTTP ${status}: ${message}`, 502, {
+  // A 401 from a server without OAuth settings: say what would help (the issue-11 complaint: "retries, then down").
+  const hint =
+    status === 401 && context.loginCommand === undefined
+      ? " (the server wants authorization: give it an oauth block in the config file, or --oauth, and log in with mcpo auth)"
+      : "";
+  return new UpstreamProtocolError(`${upstream} answered ${operation} with HTTP ${status}: ${message}${hint}`, 502, {
     cause: error,
   });
 }

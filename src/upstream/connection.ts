@@ -140,7 +140,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         }
         return proxyError;
       },
-      succeeded: () => this.#health.recordSuccess(),
+      succeeded: () => {
+        this.#health.recordSuccess();
+        this.#auth?.succeeded();
+      },
       failed: (message) => this.#health.recordFailure(message),
     };
   }

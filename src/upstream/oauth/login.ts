@@ -159,6 +159,8 @@ export async function runLogin(options: LoginOptions): Promise<LoginOutcome> {
         store,
         redirectPort: callback.port,
         onRedirect: (url) => {
+          // No URL is printed that this run will not wait for.
+          if (round >= MAX_LOGIN_ROUNDS) throw new LoginError("the server refused the new token");
           again = url;
           options.printUrl(url.href);
         },

@@ -38,6 +38,20 @@ export class UpstreamAuth {
     return pending !== undefined && pending.done !== true;
   }
 
+  /**
+   * A call went through: the step-up logins counted so far did their job, so a later step-up (another tool,
+   * another scope) starts counting afresh.
+   */
+  succeeded(): void {
+    if (this.store.read().pending?.done) {
+      this.store.update((content) => {
+        const next = { ...content };
+        delete next.pending;
+        return next;
+      });
+    }
+  }
+
   #needLogin(authorizationUrl: URL): void {
     const content = this.store.read();
     const scope = authorizationUrl.searchParams.get("scope") ?? undefined;

@@ -124,6 +124,11 @@ describe("UpstreamAuth in the proxy", () => {
         upstream.provider.redirectToAuthorization(new URL("https://as.example.com/authorize?scope=read+admin")),
       /step-up login/,
     );
+    // A call that goes through resets the count: the next step-up may ask a human again.
+    upstream.succeeded();
+    assert.equal(store.read().pending, undefined);
+    await upstream.provider.redirectToAuthorization(new URL("https://as.example.com/authorize?scope=read+admin"));
+    assert.deepEqual(store.read().pending, { scope: "read admin", attempts: 0 });
   });
 });
 
@@ -164,9 +169,18 @@ describe("classifyError for OAuth upstreams", () => {
     assert.ok(!error.message.includes("at-secret-value"));
   });
 
-  it("leaves a server without OAuth as before (a 401 is an upstream error)", () => {
+  it("leaves a server without OAuth as before (a 401 is an upstream error), with a hint to configure OAuth", () => {
     const { loginCommand: _none, ...plain } = context;
     assert.notEqual(classifyError(new UnauthorizedError(), plain).code, "login_required");
+    const http401 = classifyError(
+      new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, "Unauthorized", {
+        status: 401,
+        statusText: "Unauthorized",
+      }),
+      plain,
+    );
+    assert.equal(http401.code, "upstream_error");
+    assert.match(http401.message, /give it an oauth block in the config file, or --oauth/);
   });
 });
 
