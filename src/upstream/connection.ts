@@ -122,6 +122,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #failure: ProxyError | undefined;
   /** OAuth to this upstream, when configured (see oauth/upstream-auth.ts). */
   readonly #auth: UpstreamAuth | undefined;
+  /** The token store's signature when the last attempt began (see #waitForLogin). */
+  #storeSeenAtAttempt: string | undefined;
 
   constructor(options: UpstreamConnectionOptions) {
     super();
@@ -297,7 +299,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
    * it) or, at most, the slow pace; the store is polled, a stat every 250 ms.
    */
   async #waitForLogin(error: LoginRequiredError, auth: UpstreamAuth): Promise<void> {
-    const since = auth.store.signature();
+    // The store as the failed attempt first read it: a login written meanwhile is a change, not the baseline.
+    const since = this.#storeSeenAtAttempt ?? auth.store.signature();
     const waitMs = slowestRetryWaitMs(this.#options.server.settings);
     this.#nextAttemptAt = Date.now() + waitMs;
     this.#health.recordFailure(error.message);
@@ -312,6 +315,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   /** One attempt, in the era found before if any; an incompatible upstream ends the retry loop (AbortError). */
   async #attempt(): Promise<Dialed> {
     const { server, baseEnv, clientInfo } = this.#options;
+    this.#storeSeenAtAttempt = this.#auth?.store.signature();
     const prior = this.#verdict;
     if (this.#auth?.loginCommand && this.#auth.stepUpPending) {
       throw new AbortError(

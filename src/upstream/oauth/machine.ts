@@ -58,7 +58,22 @@ export function createMachineProvider(settings: OAuthSettings, store: TokenStore
     });
   }
   keepTokensIn(provider, store);
+  useConfiguredMethod(provider, settings);
   return provider;
+}
+
+/**
+ * The SDK's ClientCredentialsProvider always registers itself for client_secret_basic; the SDK picks the token
+ * endpoint method from the client information, so a configured method (client_secret_post) is set there.
+ */
+function useConfiguredMethod(provider: OAuthClientProvider, settings: OAuthSettings): void {
+  const method = settings.tokenEndpointAuthMethod;
+  if (method !== "client_secret_post" && method !== "client_secret_basic") return;
+  const original = provider.clientInformation.bind(provider);
+  provider.clientInformation = async (ctx) => {
+    const info = await original(ctx);
+    return info && { ...info, token_endpoint_auth_method: method };
+  };
 }
 
 /** Moves a provider's tokens into the store (and hides an expiring one from the per-request read). */

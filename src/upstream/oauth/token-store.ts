@@ -31,7 +31,10 @@ export interface StoreContent {
   pending?: PendingStepUp;
 }
 
-/** Milliseconds before expiry at which an access token is no longer used (refreshed instead). */
+/**
+ * Milliseconds before expiry at which an access token is no longer used (refreshed instead); for a short-lived
+ * token, a tenth of its lifetime (a token living 30 s or less would otherwise count as expired on arrival).
+ */
 export const EXPIRY_MARGIN_MS = 30_000;
 
 /**
@@ -132,9 +135,11 @@ export function keep(tokens: StoredOAuthTokens, now = Date.now()): KeptTokens {
   return typeof tokens.expires_in === "number" ? { ...rest, expires_at: now + tokens.expires_in * 1000 } : rest;
 }
 
-/** Whether the access token is expired, or about to be (within EXPIRY_MARGIN_MS). */
+/** Whether the access token is expired, or about to be (within EXPIRY_MARGIN_MS, or a tenth of its lifetime). */
 export function isExpiring(tokens: KeptTokens, now = Date.now()): boolean {
-  return tokens.expires_at !== undefined && now >= tokens.expires_at - EXPIRY_MARGIN_MS;
+  if (tokens.expires_at === undefined) return false;
+  const lifetimeMs = typeof tokens.expires_in === "number" ? tokens.expires_in * 1000 : Infinity;
+  return now >= tokens.expires_at - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 10);
 }
 
 /** Creates the directory (and its parents) and makes it 0700 whatever umask or an earlier run left. */

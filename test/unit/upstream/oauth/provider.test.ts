@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, describe, it, mock } from "node:test";
 import { SdkErrorCode, SdkHttpError, UnauthorizedError } from "@modelcontextprotocol/client";
 import type { OAuthSettings } from "../../../../src/config/schema.js";
 import { classifyError } from "../../../../src/upstream/classify-error.js";
@@ -58,14 +58,19 @@ describe("StoreProvider", () => {
     const oauth = settings();
     const store = storeOf(oauth);
     const provider = new StoreProvider({ settings: oauth, store, onRedirect: noRedirect });
+    mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
     provider.saveTokens({ access_token: "at", token_type: "Bearer", refresh_token: "rt", expires_in: 10 });
     assert.equal(store.read().tokens?.access_token, "at");
-    // 10 s left, under the 30 s margin: the request goes without (401), and the SDK refreshes with ctx.
+    assert.equal(provider.tokens()?.access_token, "at");
+    // 0.5 s left of 10 s, within the margin (a tenth of its life): the request goes without (401), and the SDK
+    // refreshes with ctx.
+    mock.timers.tick(9_500);
     assert.equal(provider.tokens(), undefined);
     assert.equal(provider.tokens({ issuer: "https://as.example.com" })?.refresh_token, "rt");
     provider.saveTokens({ access_token: "at2", token_type: "Bearer", refresh_token: "rt", expires_in: 3600 });
     assert.equal(provider.tokens()?.access_token, "at2");
     assert.equal(JSON.stringify(provider.tokens()).includes("expires_at"), false);
+    mock.timers.reset();
   });
 
   it("keeps dynamically registered clients per issuer; a pre-registered client is stamped, never stored", () => {

@@ -114,10 +114,20 @@ describe("TokenStore", () => {
 
 describe("token expiry", () => {
   it("makes expires_in absolute and treats a token within 30 s of expiry as expired", () => {
-    const kept = keep({ ...tokens, expires_in: 60 }, 1_000_000);
-    assert.equal(kept.expires_at, 1_060_000);
-    assert.equal(isExpiring(kept, 1_000_000), false);
-    assert.equal(isExpiring(kept, 1_030_000), true);
+    const kept = keep({ ...tokens, expires_in: 3600 }, 1_000_000);
+    assert.equal(kept.expires_at, 4_600_000);
+    assert.equal(isExpiring(kept, 4_569_999), false);
+    assert.equal(isExpiring(kept, 4_570_000), true);
     assert.equal(isExpiring(keep({ access_token: "x", token_type: "Bearer" })), false);
+  });
+
+  it("keeps a short-lived token usable for nine tenths of its life", () => {
+    const kept = keep({ ...tokens, expires_in: 1 }, 1_000_000);
+    assert.equal(isExpiring(kept, 1_000_000), false);
+    assert.equal(isExpiring(kept, 1_000_899), false);
+    assert.equal(isExpiring(kept, 1_000_900), true);
+    const half = keep({ ...tokens, expires_in: 29 }, 0);
+    assert.equal(isExpiring(half, 26_000), false);
+    assert.equal(isExpiring(half, 26_100), true);
   });
 });
