@@ -21,6 +21,7 @@ import {
   forwardInputSchema,
   forwardProblems,
   forwardsAuthorization,
+  OAUTH_CONFLICT,
   resolveForward,
   STDIO_CONFLICT,
 } from "../config/forward.js";
@@ -205,6 +206,7 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
     !multi && (options.oauth || oauthFlags.length > 0)
       ? buildOAuth(options, cli.serverType, target, tokenDir, tokenDirSuffix, processEnv)
       : undefined;
+  if (oauth && forward && forwardsAuthorization(forward)) throw new UsageError(`--forward-header: ${OAUTH_CONFLICT}`);
   const servers = multi
     ? undefined
     : [

@@ -141,6 +141,10 @@ export function forwardsAuthorization(forward: ForwardConfig): boolean {
 export const API_KEY_CONFLICT =
   "forwards the caller's Authorization header, but callers authenticate to this server with the proxy's static API key (--api-key or api_key): the upstream would receive the proxy's key. Drop Authorization from forward, or drop the API key";
 
+/** The refusal for forwarding Authorization to a server the proxy signs in to with OAuth (both would set it). */
+export const OAUTH_CONFLICT =
+  "forwards the caller's Authorization header, but the proxy signs in to this server with OAuth (its oauth block), which sets Authorization itself: forward other headers, or drop the oauth block";
+
 /** The refusal for a stdio server. */
 export const STDIO_CONFLICT =
   'stdio servers have one identity (one process, one environment): "forward" applies to sse and streamable-http servers only';

@@ -2,7 +2,14 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { z } from "zod";
 import { configFileSchema, KNOWN_KEYS, serverEntrySchema, type ServerEntry } from "./file-schema.js";
-import { API_KEY_CONFLICT, forwardProblems, forwardsAuthorization, resolveForward, STDIO_CONFLICT } from "./forward.js";
+import {
+  API_KEY_CONFLICT,
+  forwardProblems,
+  OAUTH_CONFLICT,
+  forwardsAuthorization,
+  resolveForward,
+  STDIO_CONFLICT,
+} from "./forward.js";
 import { interpolateEnv } from "./interpolate.js";
 import { resolveOAuth } from "./oauth.js";
 import { moveUrlCredentials } from "./safe-values.js";
@@ -247,6 +254,9 @@ function toForward(
   const forward = resolveForward(entry.forward);
   if (forwardsAuthorization(forward) && (globalApiKey || entry.api_key !== undefined)) {
     problems.push(`${formatPath(path)}: ${API_KEY_CONFLICT}`);
+  }
+  if (forwardsAuthorization(forward) && entry.oauth !== undefined) {
+    problems.push(`${formatPath(path)}: ${OAUTH_CONFLICT}`);
   }
   return forward;
 }

@@ -66,6 +66,12 @@ describe("the forward block", () => {
     assert.equal(load({ headers: ["X-OpenWebUI-User-*"] }, { api_key: "k" }).servers.length, 1);
   });
 
+  it("refuses forwarding Authorization to a server the proxy signs in to with OAuth (both would set it)", () => {
+    const found = problems({ headers: ["Authorization"] }, { oauth: {} });
+    assert.match(found.join("\n"), /mcpServers\.gh\.forward: .*the proxy signs in to this server with OAuth/);
+    assert.equal(load({ headers: ["X-OpenWebUI-User-Id"] }, { oauth: {} }).servers.length, 1);
+  });
+
   it("refuses a bare *, hop-by-hop and proxy-owned headers, and templates that read none", () => {
     const found = problems({
       headers: ["*", "Host", "Connection", "Mcp-Session-Id", "MCP-Protocol-Version", "Content-Length", "bad name"],
@@ -119,6 +125,11 @@ describe("--forward-header", () => {
       (e: unknown) => e instanceof UsageError && /would receive the proxy's key/.test(e.message),
     );
     assert.ok(build({ forwardHeader: ["X-User"], apiKey: "k" }).config.servers[0]!.forward);
+    assert.throws(
+      () => build({ forwardHeader: ["Authorization"], oauth: true }),
+      (e: unknown) =>
+        e instanceof UsageError && /--forward-header: .*signs in to this server with OAuth/.test(e.message),
+    );
     assert.throws(
       () => build({ forwardHeader: ["Host"] }),
       (e: unknown) => e instanceof UsageError && /--forward-header: "Host" is set by the proxy/.test(e.message),
