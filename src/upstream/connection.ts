@@ -357,6 +357,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       }
       const proxyError = this.#classify(error, "connect");
       if (proxyError instanceof LoginRequiredError) throw new AbortError(proxyError);
+      if (
+        this.#options.role === "lister" &&
+        (proxyError instanceof UpstreamUnauthorizedError || proxyError instanceof UpstreamForbiddenError)
+      ) {
+        throw new AbortError(proxyError);
+      }
       if (!(proxyError instanceof UpstreamIncompatibleError)) throw error;
       const theirs = proxyError.extra.upstream_versions as string[] | undefined;
       if (missedProbe(server.settings, theirs)) {
