@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import { format } from "node:util";
 import { CommanderError } from "commander";
 import { startProxy, type ProxyHandle } from "../app/proxy.js";
 import { ConfigFileError } from "../config/load-config-file.js";
 import { createLogger, type Logger } from "../log/logger.js";
+import { redactText } from "../errors/redact.js";
 import { runAuthCommand } from "./auth-command.js";
 import { buildConfig, type CliConfig } from "./build-config.js";
 import { createProgram, type CliOptions } from "./program.js";
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   // removes Node's own printer.)
   process.removeAllListeners("warning");
   process.on("warning", (warning) => logger.warn({ warning: warning.name }, warning.message));
+  routeConsoleToLog(logger);
 
   let proxy: ProxyHandle;
   try {
@@ -102,3 +105,15 @@ main().catch((error: unknown) => {
   process.stderr.write(`mcpo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
+
+/**
+ * Libraries write to the console now and then (the MCP SDK's `[mcp-sdk] ...` notices about OAuth, for one): those
+ * lines join our log as JSON on stderr, with URLs redacted like every message, instead of plain text beside it.
+ */
+function routeConsoleToLog(logger: Logger): void {
+  const levels = { log: "info", info: "info", debug: "debug", warn: "warn", error: "error" } as const;
+  for (const [method, level] of Object.entries(levels)) {
+    console[method as keyof typeof levels] = (...args: unknown[]) =>
+      logger[level]({ from: "console" }, redactText(format(...args)));
+  }
+}

@@ -333,6 +333,17 @@ describe("upstream OAuth, end to end", () => {
         await proxy.stop();
         seen.push(proxy.process.stderr(), proxy.process.stdout());
         assertNoSecret(seen.join("\n"), [SECRET, ...f.as.secrets()]);
+        // The SDK's own notices (it writes "[mcp-sdk] ..." to the console) join the log as JSON lines.
+        const lines = proxy.process
+          .stderr()
+          .split("\n")
+          .filter((line) => line.trim() !== "");
+        assert.deepEqual(
+          lines.filter((line) => !line.startsWith("{")),
+          [],
+          "every stderr line is a JSON log line",
+        );
+        assert.ok(lines.some((line) => line.includes('"from":"console"') && line.includes("[mcp-sdk]")));
       });
     }
 
