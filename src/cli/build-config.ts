@@ -105,6 +105,7 @@ const OAUTH_FLAGS = {
   oauthScope: ["--oauth-scope", "scope"],
   oauthRedirectPort: ["--oauth-redirect-port", "redirect_port"],
   oauthClientName: ["--oauth-client-name", "client_name"],
+  oauthIssuer: ["--oauth-issuer", "issuer"],
   oauthIdpTokenEndpoint: ["--oauth-idp-token-endpoint", "idp_token_endpoint"],
   oauthIdpClientId: ["--oauth-idp-client-id", "idp_client_id"],
   oauthIdpIdTokenFile: ["--oauth-idp-id-token-file", "idp_id_token_file"],

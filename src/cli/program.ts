@@ -61,6 +61,7 @@ export interface CliOptions {
   oauthScope?: string;
   oauthRedirectPort?: string;
   oauthClientName?: string;
+  oauthIssuer?: string;
   oauthIdpTokenEndpoint?: string;
   oauthIdpClientId?: string;
   oauthIdpIdTokenFile?: string;
@@ -235,6 +236,10 @@ export function createProgram(): Command {
       `loopback port mcpo auth listens on for the redirect, 0 = any (default: ${DEFAULTS.oauth.redirect_port})`,
     )
     .option("--oauth-client-name <name>", `client_name sent at registration (default: ${DEFAULTS.oauth.client_name})`)
+    .option(
+      "--oauth-issuer <url>",
+      "issuer of the authorization server a pre-registered client belongs to (sent nowhere else)",
+    )
     .option("--oauth-idp-token-endpoint <url>", "cross_app_access: the enterprise IdP's token endpoint")
     .option("--oauth-idp-client-id <id>", "cross_app_access: our client id at the IdP")
     .option("--oauth-idp-id-token-file <file>", "cross_app_access: a file holding the user's ID token")

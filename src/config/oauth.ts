@@ -38,6 +38,8 @@ export const oauthInputSchema = z.object({
     .max(65535)
     .default(DEFAULTS.oauth.redirect_port),
   client_name: text.default(DEFAULTS.oauth.client_name),
+  /** The authorization server (its issuer URL) a pre-registered client belongs to: its credentials go nowhere else. */
+  issuer: httpsOrLoopback.optional(),
   idp_token_endpoint: httpsOrLoopback.optional(),
   idp_client_id: text.optional(),
   idp_client_secret: text.optional(),
@@ -124,6 +126,7 @@ export function resolveOAuth(
     ...(input.scope === undefined ? {} : { scope: input.scope }),
     redirectPort: input.redirect_port,
     clientName: input.client_name,
+    ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
     tokenDir: context.tokenDir,
     loginCommand: context.loginCommand,
     ...(input.grant === "cross_app_access"

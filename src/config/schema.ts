@@ -178,6 +178,11 @@ export interface OAuthSettings {
   /** Loopback port `mcpo auth` listens on for the redirect (0 = any free port). */
   readonly redirectPort: number;
   readonly clientName: string;
+  /**
+   * The issuer of the authorization server a pre-registered client belongs to: its id, secret or assertion are sent
+   * to no other (the SDK's expectedIssuer); absent, to the one the MCP server names.
+   */
+  readonly issuer?: string;
   /** Where tokens live (one file per server and resource). */
   readonly tokenDir: string;
   /** The command a human runs to log in, as messages name it: `mcpo auth github --config servers.json`. */

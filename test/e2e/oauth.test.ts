@@ -347,6 +347,40 @@ describe("upstream OAuth, end to end", () => {
       });
     }
 
+    it("sends a pre-registered client's secret only to the authorization server named by --oauth-issuer", async () => {
+      const f = await fixture({ as: { clients: [{ client_id: "m2m", client_secret: SECRET }] } });
+      const dir = mkdtempSync(join(tmpdir(), "mcpo-m2m-"));
+      const secretFile = join(dir, "secret");
+      writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+      const start = (issuer: string) =>
+        startProxy(
+          [
+            ...["--oauth-grant", "client_credentials", "--oauth-client-id", "m2m", "--oauth-issuer", issuer],
+            ...["--oauth-client-secret-file", secretFile, "--token-dir", join(dir, issuer.length.toString())],
+            ...["--retry-attempts", "1", "--server-type", "streamable-http"],
+          ],
+          [f.rs.url],
+        );
+      // Another issuer than the one the server names: the secret is never sent, and the server is not connected.
+      const elsewhere = await start("https://auth.elsewhere.example");
+      const refused = await waitFor("the first attempt to fail", async () => {
+        const health = await elsewhere.get("/health");
+        return (health.body as Json).details?.last_error ? health : undefined;
+      });
+      assert.equal(refused.status, 503);
+      assert.match(String((refused.body as Json).details.last_error), /authorization server|issuer/i);
+      assert.equal((await elsewhere.post("/echo", { message: "x" })).status, 503);
+      assert.equal(tokenRequests(f, "client_credentials").length, 0, "no token request carried the secret");
+      await elsewhere.stop();
+      // The right issuer: a token, and no SDK notice about a missing expectedIssuer.
+      const pinned = await start(f.as.issuer);
+      await healthy(pinned);
+      assert.equal((await pinned.post("/whoami", {})).status, 200);
+      assert.equal(tokenRequests(f, "client_credentials").length, 1);
+      await pinned.stop();
+      assert.ok(!pinned.process.stderr().includes("expectedIssuer"), "no notice about a missing expectedIssuer");
+    });
+
     it("gets a new token with no human after a 401 and after expiry", async () => {
       const { f, proxy, prefix } = await machine("client_secret_basic");
       await healthy(proxy);

@@ -19,6 +19,8 @@ import { isExpiring, keep, type TokenStore } from "./token-store.js";
 export function createMachineProvider(settings: OAuthSettings, store: TokenStore): OAuthClientProvider {
   const clientId = settings.clientId!;
   const scope = settings.scope ? { scope: settings.scope } : {};
+  // The credentials go to this authorization server only (SEP-2352); absent, to the one the MCP server names.
+  const issuer = settings.issuer ? { expectedIssuer: settings.issuer } : {};
   let provider: OAuthClientProvider;
   if (settings.grant === "cross_app_access") {
     const idp = settings.idp!;
@@ -48,6 +50,7 @@ export function createMachineProvider(settings: OAuthSettings, store: TokenStore
       algorithm: settings.signingAlgorithm ?? "ES256",
       clientName: settings.clientName,
       ...scope,
+      ...issuer,
     });
   } else {
     provider = new ClientCredentialsProvider({
@@ -55,6 +58,7 @@ export function createMachineProvider(settings: OAuthSettings, store: TokenStore
       clientSecret: settings.clientSecret ?? "",
       clientName: settings.clientName,
       ...scope,
+      ...issuer,
     });
   }
   keepTokensIn(provider, store);

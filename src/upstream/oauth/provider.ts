@@ -121,8 +121,9 @@ export class StoreProvider implements OAuthClientProvider {
         ...(clientSecret ? { client_secret: clientSecret } : {}),
         ...(tokenEndpointAuthMethod ? { token_endpoint_auth_method: tokenEndpointAuthMethod } : {}),
         redirect_uris: [this.#redirectUrl],
-        // Stamped with the issuer asked for: a pre-registered client is ours to use at the configured server.
-        ...(ctx?.issuer ? { issuer: ctx.issuer } : {}),
+        // Stamped with its configured issuer (the SDK then sends it to no other authorization server); without one,
+        // with the issuer asked for: a pre-registered client is ours to use at the configured server.
+        ...(this.#settings.issuer ? { issuer: this.#settings.issuer } : ctx?.issuer ? { issuer: ctx.issuer } : {}),
       };
     }
     const clients = this.#store.read().clients ?? {};
