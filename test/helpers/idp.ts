@@ -1,6 +1,8 @@
+import assert from "node:assert/strict";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { ProxyError } from "../../src/errors/index.js";
 
 /** How the fixture's endpoints misbehave, to test an identity provider that is down. */
 export type IdpFault = "none" | "error" | "hang";
@@ -108,4 +110,15 @@ export function signHs256(secret: string | Uint8Array, claims: JWTPayload = {}):
 export function unsignedToken(claims: JWTPayload): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   return `${part({ alg: "none", typ: "JWT" })}.${part(claims)}.`;
+}
+
+/** The ProxyError a verification is refused with; fails the test when the token is accepted. */
+export async function refused(verification: Promise<unknown>): Promise<ProxyError> {
+  try {
+    await verification;
+  } catch (error) {
+    assert.ok(error instanceof ProxyError, String(error));
+    return error;
+  }
+  return assert.fail("the token was accepted");
 }

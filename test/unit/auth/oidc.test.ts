@@ -2,20 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createOidcVerifier } from "../../../src/auth/index.js";
 import { JWKS_ALGORITHMS } from "../../../src/config/schema.js";
-import { ProxyError } from "../../../src/errors/index.js";
-import { AUDIENCE, signHs256, startIdp, unsignedToken, type Idp } from "../../helpers/idp.js";
+import { AUDIENCE, refused, signHs256, startIdp, unsignedToken, type Idp } from "../../helpers/idp.js";
 
 /** The ProxyError a verification rejects with. */
-async function refused(verification: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await verification;
-  } catch (error) {
-    assert.ok(error instanceof ProxyError, String(error));
-    return error;
-  }
-  return assert.fail("the token was accepted");
-}
-
 describe("OIDC bearer tokens against a JWKS", () => {
   let idp: Idp;
   let verify: (token: string) => Promise<unknown>;

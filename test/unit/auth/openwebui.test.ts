@@ -2,22 +2,11 @@ import assert from "node:assert/strict";
 import { generateKeyPair, SignJWT } from "jose";
 import { describe, it } from "node:test";
 import { createOpenWebUiVerifier } from "../../../src/auth/index.js";
-import { ProxyError } from "../../../src/errors/index.js";
-import { signHs256, unsignedToken } from "../../helpers/idp.js";
+import { refused, signHs256, unsignedToken } from "../../helpers/idp.js";
 
 const SECRET = "webui-secret-key-shared-with-the-gateway";
 const HEADER = "X-OpenWebUI-User-Jwt";
 const verify = createOpenWebUiVerifier(SECRET, HEADER, { clockSkewSeconds: 30 });
-
-async function refused(verification: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await verification;
-  } catch (error) {
-    assert.ok(error instanceof ProxyError, String(error));
-    return error;
-  }
-  return assert.fail("the token was accepted");
-}
 
 describe("Open WebUI's X-OpenWebUI-User-Jwt (HS256, shared secret)", () => {
   it("accepts a token signed with the secret and reads the user from it", async () => {
