@@ -105,7 +105,10 @@ describe("era negotiation", () => {
       .logs()
       .filter((line) => line.stream === "stderr" && line.msg === "v2 fixture: opened with server/discover");
     assert.equal(probes.length, 1, "probed once, by the first connection");
-    const connected = proxy.logs().filter((line) => String(line.msg).startsWith("connected to"));
+    // The log travels on stderr, /health on a socket: the second "connected to" may still be on its way.
+    const connectedLines = () => proxy.logs().filter((line) => String(line.msg).startsWith("connected to"));
+    await waitFor("the second connect in the log", () => connectedLines().length >= 2);
+    const connected = connectedLines();
     assert.deepEqual(
       connected.map((line) => line.protocol_version),
       ["2026-07-28", "2026-07-28"],

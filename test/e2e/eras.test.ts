@@ -76,8 +76,9 @@ for (const setup of SETUPS) {
       assert.equal(details.era, setup.era);
       assert.equal(details.protocol_version, setup.era === "modern" ? "2026-07-28" : "2025-11-25");
       assert.equal((body as Json).message, "connection OK");
-      const connected = proxy.logs().find((line) => String(line.msg).startsWith("connected to"));
-      assert.equal(connected?.protocol_version, details.protocol_version, "the era is logged once connected");
+      // The log line travels on stderr, the answer on a socket: either may arrive first.
+      const connected = await proxy.waitForLog("the connect", (line) => String(line.msg).startsWith("connected to"));
+      assert.equal(connected.protocol_version, details.protocol_version, "the era is logged once connected");
     });
 
     it("200: a result", async () => {
