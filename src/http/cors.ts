@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 export const TOOL_ROUTE_METHODS = "POST, OPTIONS";
 /** Methods of every other route (documents, docs, health, indexes). */
 export const READ_ROUTE_METHODS = "GET, HEAD, OPTIONS";
+/** Methods of a mount's operation routes (resources, prompts, tasks: see pipeline.ts): reads, calls, cancels. */
+export const OPERATION_ROUTE_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /** How long a browser may cache a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE = "600";

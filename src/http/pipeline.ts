@@ -3,7 +3,7 @@ import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { createAuthorize } from "./auth.js";
-import { createCors, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
+import { createCors, OPERATION_ROUTE_METHODS, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
 import type { MountTable } from "./mount-table.js";
@@ -22,8 +22,15 @@ export interface PipelineOptions {
   logger: Logger;
 }
 
+/**
+ * First path segments of a mount's MCP operation routes other than tools (resources, prompts, task status):
+ * they act on the upstream as a tool call does, so they get a tool call's checks (origin, key, allow-list) whatever
+ * the method, and express serves them (mount-router.ts).
+ */
+export const OPERATION_ROUTE_ROOTS: ReadonlySet<string> = new Set(["resources", "prompts", "tasks"]);
+
 /** GET routes of a mount (mount-router.ts) whose names a tool may share: GET goes to the route, POST to the tool. */
-const MOUNT_GET_ROUTES = new Set(["openapi.json", "docs", "health", "tools"]);
+const MOUNT_GET_ROUTES = new Set(["openapi.json", "docs", "health", "tools", ...OPERATION_ROUTE_ROOTS]);
 
 /**
  * The front of every request, in order: admission (shutdown, connection cap), the Host check, the root path,
@@ -52,7 +59,15 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     const method = req.method;
 
     if (method === "OPTIONS") {
-      return cors.preflight(req, res, toolName !== undefined ? methodsOf(hit!.server, toolName) : READ_ROUTE_METHODS);
+      return cors.preflight(
+        req,
+        res,
+        hit && isOperationRoute(hit.subUrl)
+          ? OPERATION_ROUTE_METHODS
+          : toolName !== undefined
+            ? methodsOf(hit!.server, toolName)
+            : READ_ROUTE_METHODS,
+      );
     }
     cors.answer(req, res);
     if (method === "POST" && toolName !== undefined) {
@@ -67,7 +82,10 @@ export function createPipeline(options: PipelineOptions): RequestListener {
       );
     }
 
-    const decision = authorize(req, hit?.server, false);
+    // An operation route (resources, prompts, tasks): checked as a tool call is, served by express.
+    const operation = hit !== undefined && isOperationRoute(hit.subUrl);
+    if (operation && !cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
+    const decision = authorize(req, hit?.server, operation);
     if (decision === undefined) return serveOther(req, res, hit?.server, toolName);
     if (!(decision instanceof Promise)) return refuse(req, res, decision);
     decision.then(
@@ -93,6 +111,12 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     }
     app(req, res);
   }
+}
+
+/** Whether a mount's sub-URL ("/resources/read?uri=…") is one of its operation routes (OPERATION_ROUTE_ROOTS). */
+export function isOperationRoute(subUrl: string): boolean {
+  const end = subUrl.slice(1).search(/[/?]/);
+  return OPERATION_ROUTE_ROOTS.has(end === -1 ? subUrl.slice(1) : subUrl.slice(1, end + 1));
 }
 
 /**

@@ -31,6 +31,7 @@ import { connectWithRetry, slowestRetryWaitMs } from "./retry-loop.js";
 import { listAllTools } from "./list-tools.js";
 import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
+import { runRequest, type RequestSender } from "./request.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
 import { waitForReady } from "./wait-for-state.js";
 import { isLegacySameOriginIssuer } from "./oauth/legacy-issuer.js";
@@ -612,8 +613,44 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
    * timeout bounds the whole wait: for a reconnect in progress, for a slot in the queue, and for the answer.
    */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
-    const operation = `tool "${name}"`;
     const startedAt = Date.now();
+    const admitted = this.#admit(`tool "${name}"`, options, startedAt);
+    const release = typeof admitted === "function" ? admitted : await admitted;
+    try {
+      return await callTool(this.#callContext, name, args, options, startedAt);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Any other request of the upstream's (resources, prompts, tasks): admitted as a call is (a reconnect waited for,
+   * a slot in the queue), then sent by `send` on the session's client within what is left of the tool timeout,
+   * cancelled when the caller goes away, its failure mapped as a call's is (see request.ts).
+   */
+  async request<T>(operation: string, send: RequestSender<T>, options: CallOptions = {}): Promise<T> {
+    const startedAt = Date.now();
+    const release = await this.#admit(operation, options, startedAt);
+    try {
+      return await runRequest(this.#callContext, operation, send, options, startedAt);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Waits, within the call's bounds, until the upstream is connected and a slot is free; returns the slot's
+   * release. Synchronous when both are at hand (the hot path: no promise, no extra turn of the event loop).
+   */
+  #admit(operation: string, options: CallOptions, startedAt: number): (() => void) | Promise<() => void> {
+    if (this.#session && this.state === "ready") {
+      const release = this.#limiter.tryAcquire();
+      if (release) return release;
+    }
+    return this.#admitLater(operation, options, startedAt);
+  }
+
+  async #admitLater(operation: string, options: CallOptions, startedAt: number): Promise<() => void> {
     const timeoutMs = options.timeoutMs ?? this.toolTimeoutMs;
     const signal = options.controller?.signal;
     if (!this.#session || this.state !== "ready") {
@@ -627,13 +664,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       if (!comingBack) throw this.#unavailable(operation);
       await this.#waitUntilReady(boundMs, operation, signal);
     }
-    const release =
-      this.#limiter.tryAcquire() ?? (await this.#queue(operation, timeoutMs - (Date.now() - startedAt), signal));
-    try {
-      return await callTool(this.#callContext, name, args, options, startedAt);
-    } finally {
-      release();
-    }
+    return this.#limiter.tryAcquire() ?? (await this.#queue(operation, timeoutMs - (Date.now() - startedAt), signal));
   }
 
   /** Waits for a slot, at most `timeoutMs` (504: the call was never sent), or 503 when the queue is full. */

@@ -9,6 +9,7 @@ import {
 } from "./caller-identity.js";
 import { UpstreamConnection, type CallOptions, type UpstreamConnectionOptions } from "./connection.js";
 import { IdentityPool, type PoolCounts } from "./identity-pool.js";
+import type { RequestSender } from "./request.js";
 
 export interface ForwardedSessionsOptions extends Omit<UpstreamConnectionOptions, "role"> {
   /** Names the upstream in messages, as the shared connection does. */
@@ -74,6 +75,21 @@ export class ForwardedSessions extends EventEmitter<ForwardedEvents> {
     const lease = await this.#pool.acquire(identity.key, () => this.#open(identity));
     try {
       return await lease.member.callTool(name, args, options);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Any other request (resources, prompts, tasks), on the caller's own session: see UpstreamConnection.request. */
+  async request<T>(
+    identity: CallerIdentity,
+    operation: string,
+    send: RequestSender<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const lease = await this.#pool.acquire(identity.key, () => this.#open(identity));
+    try {
+      return await lease.member.request(operation, send, options);
     } finally {
       lease.release();
     }
