@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { buildCatalog, filterTools, type Catalog } from "../catalog/index.js";
-import type { AllowList, DocInfo, ServerConfig } from "../config/schema.js";
+import type { AllowList, DocInfo, ImageResults, ServerConfig } from "../config/schema.js";
 import type { MountedServer } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
@@ -28,6 +28,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   readonly forwarding: ForwardedSessions | undefined;
   readonly apiKey: string | undefined;
   readonly allow: AllowList | undefined;
+  readonly imageResults: ImageResults;
   /** Identity of the config this mount runs: hot reload replaces the mount when it changes. */
   readonly fingerprint: string;
   readonly #dependencies: MountDependencies;
@@ -48,6 +49,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.name = server.name;
     this.apiKey = server.apiKey;
     this.allow = server.allow;
+    this.imageResults = server.settings.imageResults;
     this.fingerprint = fingerprintOf(server);
     this.#dependencies = dependencies;
     this.#retryAfterSeconds = Math.max(1, Math.ceil(server.settings.retryDelayMs / 1000));

@@ -133,6 +133,7 @@ const FLAG_NAMES: Record<string, string> = {
   max_concurrency: "--max-concurrency",
   protocol: "--protocol",
   elicitation: "--elicitation",
+  image_results: "--image-results",
   jwt_secret: "--jwt-secret-file",
   jwt_header: "--jwt-header",
   oidc_issuer: "--oidc-issuer",
@@ -165,6 +166,7 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
       max_concurrency: options.maxConcurrency,
       protocol: options.protocol,
       elicitation: options.elicitation,
+      image_results: options.imageResults,
     },
   });
   if (!parsed.success) {

@@ -43,6 +43,7 @@ export interface CliOptions {
   maxBodySize?: string;
   protocol?: string;
   elicitation?: string;
+  imageResults?: string;
   config?: string;
   hotReload?: boolean;
   pathPrefix: string;
@@ -189,6 +190,10 @@ export function createProgram(): Command {
     .option(
       "--elicitation <policy>",
       `answer a server's request for input: defaults (accept a form's defaults when complete, else decline) or decline (default: ${c.elicitation})`,
+    )
+    .option(
+      "--image-results <how>",
+      `answer a tool result that is one image as data-url (JSON, as mcpo does) or binary (its bytes, which Open WebUI shows its model) (default: ${c.image_results})`,
     )
     .addOption(
       new Option(

@@ -71,6 +71,13 @@ export const DEFAULTS = {
      * `decline` always declines. A call whose request was not satisfied answers 409 `input_required`.
      */
     elicitation: "defaults",
+    /**
+     * How a successful tool result holding one image (beside any text) is answered: `data-url` gives the JSON body
+     * Python mcpo gives (the image as a data URL string); `binary` answers the image's own bytes with its MIME type,
+     * which Open WebUI hands its model as a picture (a data URL it moves out into a chat file the model never sees).
+     * Either way, a caller whose Accept prefers the image's type over JSON gets the bytes.
+     */
+    image_results: "data-url",
   },
   /** Inbound JWTs (src/auth/): the config file's `auth` block and the matching flags. */
   auth: {

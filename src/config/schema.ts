@@ -47,6 +47,10 @@ export const protocolSchema = z
 export const ELICITATION_POLICIES = ["defaults", "decline"] as const;
 export type ElicitationPolicy = (typeof ELICITATION_POLICIES)[number];
 
+/** How a tool result that is one image is answered (see DEFAULTS.connection.image_results). */
+export const IMAGE_RESULTS = ["data-url", "binary"] as const;
+export type ImageResults = (typeof IMAGE_RESULTS)[number];
+
 /** `connection_settings` as written by users (seconds, snake_case), every key optional. */
 export const connectionSettingsInputSchema = z
   .object({
@@ -65,6 +69,9 @@ export const connectionSettingsInputSchema = z
     elicitation: z.enum(ELICITATION_POLICIES, {
       error: (issue) =>
         `unknown elicitation policy ${JSON.stringify(issue.input)}: use ${ELICITATION_POLICIES.join(" or ")}`,
+    }),
+    image_results: z.enum(IMAGE_RESULTS, {
+      error: (issue) => `unknown image_results ${JSON.stringify(issue.input)}: use ${IMAGE_RESULTS.join(" or ")}`,
     }),
   })
   .partial();
@@ -89,6 +96,8 @@ export interface ConnectionSettings {
   readonly protocol: ProtocolSetting;
   /** How requests for user input are answered (see DEFAULTS.connection.elicitation). */
   readonly elicitation: ElicitationPolicy;
+  /** How a tool result that is one image is answered (see DEFAULTS.connection.image_results). */
+  readonly imageResults: ImageResults;
 }
 
 /** Merges user settings over the defaults and converts them to milliseconds. */
@@ -100,7 +109,9 @@ export function resolveConnectionSettings(
       ? string
       : K extends "elicitation"
         ? ElicitationPolicy
-        : number;
+        : K extends "image_results"
+          ? ImageResults
+          : number;
   };
   const ms = (s: number): number => Math.round(s * 1000);
   return {
@@ -117,6 +128,7 @@ export function resolveConnectionSettings(
     healthCheckIntervalMs: ms(merged.health_check_interval),
     protocol: merged.protocol === "auto" || merged.protocol === "legacy" ? merged.protocol : { pin: merged.protocol },
     elicitation: merged.elicitation,
+    imageResults: merged.image_results,
   };
 }
 

@@ -24,6 +24,26 @@ export function resultBody(result: CallToolResult, hasOutputSchema: boolean): un
   return items.length === 1 ? items[0] : items;
 }
 
+/**
+ * An image type safe to answer from the proxy's own origin: no SVG (it may hold script), nothing that is not an
+ * image at all, whatever the upstream claims.
+ */
+const SERVABLE_IMAGE = /^image\/(?!svg)[a-z0-9][a-z0-9.+-]*$/i;
+
+/**
+ * The one image of a result whose other items are all text (a caption, a note), or undefined: such a result can
+ * be answered as the image itself (see image_results), its text then left out. Only SERVABLE_IMAGE types.
+ */
+export function soleImage(result: CallToolResult): { data: string; mimeType: string } | undefined {
+  let image: { data: string; mimeType: string } | undefined;
+  for (const item of result.content) {
+    if (item.type === "text") continue;
+    if (item.type !== "image" || image || !SERVABLE_IMAGE.test(item.mimeType)) return undefined;
+    image = item;
+  }
+  return image;
+}
+
 /** The text of a failed tool call (`isError: true`), for the error message. */
 export function errorText(result: CallToolResult): string {
   const texts = result.content.flatMap((item) => (item.type === "text" ? [item.text] : []));

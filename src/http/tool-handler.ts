@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import accepts from "accepts";
 import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/index.js";
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
-import type { AllowList } from "../config/schema.js";
+import type { AllowList, ImageResults } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import type { ForwardedSessions, UpstreamConnection } from "../upstream/index.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
 import { writeJson } from "./write-json.js";
-import { errorText, resultBody } from "./result-body.js";
+import { errorText, resultBody, soleImage } from "./result-body.js";
 
 /** A mounted upstream as the HTTP layer sees it. */
 export interface ToolTarget {
@@ -22,6 +22,8 @@ export interface ToolTarget {
   readonly apiKey: string | undefined;
   /** Who may call its tools (verified JWT identities); absent: any authenticated caller. */
   readonly allow?: AllowList;
+  /** How a result that is one image is answered (connection_settings.image_results); absent: data-url. */
+  readonly imageResults?: ImageResults;
 }
 
 /** Header a caller may send to shorten (never extend) the tool timeout, in seconds. */
@@ -95,7 +97,38 @@ async function callTool(
     return;
   }
   if (result.isError) throw new ToolExecutionError(errorText(result));
+  if (route.outputSchema === undefined) {
+    const image = soleImage(result);
+    if (image && wantsImage(req, image.mimeType, target.imageResults)) return sendImage(res, image);
+  }
   sendJson(res, resultBody(result, route.outputSchema !== undefined), "application/json");
+}
+
+/**
+ * Whether a result that is one image goes out as the image's bytes: with `image_results: binary` unless the caller
+ * prefers JSON, else only when the caller's Accept prefers the image's type (or `image/*`) over JSON.
+ */
+function wantsImage(req: IncomingMessage, mimeType: string, setting: ImageResults | undefined): boolean {
+  const accept = req.headers.accept;
+  if (setting !== "binary" && !accept?.includes("image/")) return false;
+  // With no Accept, or `*/*`, the preferred type is the first offered: the setting decides which that is.
+  const offered = setting === "binary" ? [mimeType, "application/json"] : ["application/json", mimeType];
+  return accepts(req).type(offered) === mimeType;
+}
+
+/** 200 with an image's bytes, as Open WebUI shows a model a picture. */
+function sendImage(res: ServerResponse, image: { data: string; mimeType: string }): void {
+  const bytes = Buffer.from(image.data, "base64");
+  const vary = res.getHeader("Vary");
+  res.writeHead(200, {
+    "Content-Type": image.mimeType,
+    "Content-Length": bytes.length,
+    // Bytes an upstream chose, under our origin: never sniffed into something else, never run if opened.
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    Vary: vary ? `${String(vary)}, Accept` : "Accept",
+  });
+  res.end(bytes);
 }
 
 /** "/echo", "/echo/", "/echo?x" → "echo"; undefined when the path names no single tool. */

@@ -60,7 +60,8 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   registry.registerPath({
     method: "get",
     path: "/health",
-    operationId: "health",
+    // No operationId: Open WebUI offers every operation that has one to its model as a tool, and a model has no
+    // use for the proxy's health.
     summary: "Health",
     description:
       input.health === "single"
@@ -83,9 +84,8 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   });
 
   registry.registerComponent("schemas", "McpCallToolResult", CALL_TOOL_RESULT_SCHEMA);
-  // Ids stay unique across mounts; "health" is taken by the route above.
+  // Ids stay unique across mounts.
   const ids = new OperationIdAllocator();
-  ids.allocate("health");
   for (const mount of input.mounts) {
     // No operationId: Open WebUI turns only operations with one into tools for its model.
     registry.registerPath({

@@ -88,7 +88,8 @@ describe("Open WebUI reads and calls every tool (its conversion rules, applied t
     assert.deepEqual(sent, { color: "red", size: "small" });
     assert.deepEqual((await callAsOpenWebUi(proxy.url, doc, withRefs.name, sent)).body, sent);
     const weird = converted.get("weird name/with.dots")!;
-    assert.deepEqual(await callAsOpenWebUi(proxy.url, doc, weird.name, {}), { status: 200, body: "weird ok" });
+    const { status, body } = await callAsOpenWebUi(proxy.url, doc, weird.name, {});
+    assert.deepEqual({ status, body }, { status: 200, body: "weird ok" });
   });
 
   it("everything: calls echo and get-sum with the converted parameters", async () => {
@@ -96,7 +97,7 @@ describe("Open WebUI reads and calls every tool (its conversion rules, applied t
     const converted = assertOpenWebUiReadsEveryTool(doc, tools);
     const echo = converted.get("echo")!;
     const echoed = await callAsOpenWebUi(proxy.url, doc, echo.name, keepDeclared(echo, { message: "hi", x: 1 }));
-    assert.deepEqual(echoed, { status: 200, body: "Echo: hi" });
+    assert.deepEqual({ status: echoed.status, body: echoed.body }, { status: 200, body: "Echo: hi" });
     const sum = converted.get("get-sum")!;
     assert.deepEqual(Object.keys(sum.parameters.properties).sort(), ["a", "b"]);
     assert.equal((await callAsOpenWebUi(proxy.url, doc, sum.name, { a: 1, b: 2 })).status, 200);
@@ -106,5 +107,88 @@ describe("Open WebUI reads and calls every tool (its conversion rules, applied t
     const answer = await callAsOpenWebUi(proxy.url, doc, image.name, {});
     assert.equal(answer.status, 200);
     assert.match(String((answer.body as unknown[])[1]), /^data:image\/png;base64,/);
+  });
+});
+
+describe("what Open WebUI's model gets (its handling of each answer, applied to ours)", () => {
+  let plain: Served;
+  let binary: Proxy;
+  let binaryDoc: Json;
+
+  before(async () => {
+    const proxy = await startProxy(["--image-results", "binary"], EVERYTHING_STDIO);
+    [plain] = await Promise.all([serve(EVERYTHING_STDIO), waitForHealth(proxy, 200)]);
+    binary = proxy;
+    binaryDoc = (await binary.get("/openapi.json")).body as Json;
+  });
+  after(async () => {
+    await Promise.all([plain?.proxy.stop(), binary?.stop()]);
+    await stopAll();
+  });
+
+  it("offers the model the MCP tools and nothing else: no health, no tool definitions, no docs", async () => {
+    const names = convertOpenApi(plain.doc).map((tool) => tool.name);
+    const served = ((await plain.proxy.get("/tools")).body as Json).tools as Tool[];
+    assert.equal(served.length, 14, "server-everything's tools for a client with form elicitation");
+    assert.deepEqual(names.sort(), served.map((tool) => tool.name).sort());
+    assert.ok(plain.doc.paths["/health"].get, "health is still documented");
+    assert.equal(plain.doc.paths["/health"].get.operationId, undefined);
+  });
+
+  it("by default an image reaches the model only as a chat file: mcpo's JSON, a data URL it moves out", async () => {
+    const tool = convertOpenApi(plain.doc).find((t) => t.name === "get-tiny-image")!;
+    const { status, seen } = await callAsOpenWebUi(plain.proxy.url, plain.doc, tool.name, {});
+    assert.equal(status, 200);
+    assert.equal(seen.kind, "json");
+    assert.equal((seen as { files: string[] }).files.length, 1);
+    assert.match((seen as { files: string[] }).files[0]!, /^data:image\/png;base64,iVBOR/);
+    assert.doesNotMatch(JSON.stringify((seen as { value: unknown }).value), /data:image/, "the model never sees it");
+  });
+
+  it("with --image-results binary, the model gets the picture: the image's own bytes and type", async () => {
+    const { status, seen } = await callAsOpenWebUi(binary.url, binaryDoc, "get-tiny-image", {});
+    assert.equal(status, 200);
+    assert.equal(seen.kind, "image");
+    const image = seen as { mimeType: string; bytes: Buffer };
+    assert.equal(image.mimeType, "image/png");
+    assert.deepEqual([...image.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG");
+    // Everything else answers as before.
+    assert.deepEqual((await callAsOpenWebUi(binary.url, binaryDoc, "echo", { message: "x" })).seen, {
+      kind: "json",
+      value: "Echo: x",
+      files: [],
+    });
+  });
+
+  it("negotiates: Accept names JSON → JSON even in binary mode; Accept: image/* → the bytes in data-url mode", async () => {
+    const json = await fetch(`${binary.url}/get-tiny-image`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: "{}",
+    });
+    assert.equal(json.status, 200);
+    assert.match(json.headers.get("content-type")!, /^application\/json/);
+    assert.match(JSON.stringify(await json.json()), /data:image\/png;base64,/);
+
+    const bytes = await fetch(`${plain.proxy.url}/get-tiny-image`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "image/*" },
+      body: "{}",
+    });
+    assert.equal(bytes.status, 200);
+    assert.equal(bytes.headers.get("content-type"), "image/png");
+    assert.equal(bytes.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(bytes.headers.get("content-security-policy"), "default-src 'none'; sandbox");
+    assert.match(bytes.headers.get("vary")!, /Accept/);
+    assert.equal(
+      Buffer.from(await bytes.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+      "PNG",
+    );
+
+    // Mcpo's JSON for any caller that does not ask: curl's */* and no Accept at all.
+    const curl = await plain.proxy.post("/get-tiny-image", {}, { accept: "*/*" });
+    assert.ok(Array.isArray(curl.body));
   });
 });

@@ -111,7 +111,7 @@ export async function callAsOpenWebUi(
   doc: Json,
   name: string,
   args: Json,
-): Promise<{ status: number; body: unknown }> {
+): Promise<{ status: number; body: unknown; seen: ModelView }> {
   for (const [path, methods] of Object.entries(doc.paths ?? {}) as [string, Json][]) {
     for (const [method, operation] of Object.entries(methods) as [string, Json][]) {
       if (operation?.operationId !== name) continue;
@@ -120,17 +120,39 @@ export async function callAsOpenWebUi(
       }
       const response = await fetch(`${base}${path}`, {
         method: method.toUpperCase(),
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", accept: "*/*" },
         body: JSON.stringify(args),
         redirect: "manual",
         signal: AbortSignal.timeout(30_000),
       });
-      const text = await response.text();
-      return {
-        status: response.status,
-        body: response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
-      };
+      const type = response.headers.get("content-type") ?? "";
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const text = bytes.toString("utf8");
+      const body = type.includes("json") ? JSON.parse(text) : type.startsWith("image/") ? bytes : text;
+      return { status: response.status, body, seen: modelView(response.status, type, body) };
     }
   }
   throw new Error(`No matching route found for operationId: ${name}`);
+}
+
+/** What Open WebUI's model is given for a tool server's answer (REFERENCE section 7, seen with its real backend). */
+export type ModelView =
+  | { kind: "error"; text: string }
+  | { kind: "text"; text: string }
+  | { kind: "json"; value: unknown; files: string[] }
+  | { kind: "image"; mimeType: string; bytes: Buffer };
+
+/**
+ * Its handling of a tool answer: a status >= 400 becomes an error text; an `image/*` body reaches the model as a
+ * picture; `text/*` as text; JSON `null` or empty as ""; a JSON array as `{"results": [...]}`, with every data-URL
+ * string moved out into a chat file (the model sees neither the string nor the picture).
+ */
+function modelView(status: number, type: string, body: unknown): ModelView {
+  if (status >= 400) return { kind: "error", text: `HTTP error ${status}: ${JSON.stringify(body)}` };
+  if (type.startsWith("image/")) return { kind: "image", mimeType: type.split(";")[0]!, bytes: body as Buffer };
+  if (!type.includes("json")) return { kind: "text", text: String(body) };
+  if (body === null || body === "") return { kind: "text", text: "" };
+  if (!Array.isArray(body)) return { kind: "json", value: body, files: [] };
+  const files = body.filter((item): item is string => typeof item === "string" && item.startsWith("data:"));
+  return { kind: "json", value: { results: body.filter((item) => !files.includes(item as string)) }, files };
 }

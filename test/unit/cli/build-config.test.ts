@@ -38,6 +38,9 @@ describe("buildConfig", () => {
     throwsUsage(() => build({ protocol: "latest" }), '--protocol: unknown protocol "latest"');
     throwsUsage(() => build({ protocol: "2025-11-25" }), "--protocol: a pinned revision must be 2026-07-28 or later");
     throwsUsage(() => build({ elicitation: "ask" }), '--elicitation: unknown elicitation policy "ask"');
+    assert.equal(server()?.settings.imageResults, "data-url");
+    assert.equal(server({ imageResults: "binary" })?.settings.imageResults, "binary");
+    throwsUsage(() => build({ imageResults: "png" }), '--image-results: unknown image_results "png"');
     throwsUsage(
       () => build({ protocol: "2026-07-28", serverType: "sse" }, ["http://127.0.0.1:1/sse"]),
       "--protocol: protocol 2026-07-28 cannot be spoken over legacy SSE",

@@ -197,6 +197,7 @@ describe("parseConfigText: connection settings", () => {
       healthCheckIntervalMs: 0,
       protocol: "auto",
       elicitation: "defaults",
+      imageResults: "data-url",
     });
     const plain = server(config, "plain", options).settings;
     assert.equal(plain.maxConcurrency, 8);
@@ -220,6 +221,19 @@ describe("parseConfigText: connection settings", () => {
     assert.equal(server(config, "auto").settings.elicitation, "defaults");
   });
 
+  it("takes image_results (data-url by default, or binary), layered like the rest", () => {
+    const config = {
+      connection_settings: { image_results: "binary" },
+      mcpServers: {
+        inherits: { command: "a" },
+        own: { command: "b", connection_settings: { image_results: "data-url" } },
+      },
+    };
+    assert.equal(server(config, "inherits").settings.imageResults, "binary");
+    assert.equal(server(config, "own").settings.imageResults, "data-url");
+    assert.equal(server({ mcpServers: { s: { command: "a" } } }, "s").settings.imageResults, "data-url");
+  });
+
   it("refuses an unknown protocol or policy, a 2025 pin, and a pin over legacy SSE, naming the key", () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [
@@ -233,6 +247,10 @@ describe("parseConfigText: connection settings", () => {
       [
         { command: "a", connection_settings: { elicitation: "ask" } },
         /connection_settings\.elicitation: .*use defaults or decline/,
+      ],
+      [
+        { command: "a", connection_settings: { image_results: "png" } },
+        /connection_settings\.image_results: .*use data-url or binary/,
       ],
       [
         { url: "http://h/sse", connection_settings: { protocol: "2026-07-28" } },
