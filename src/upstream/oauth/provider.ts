@@ -61,6 +61,11 @@ export class StoreProvider implements OAuthClientProvider {
   readonly #redirectUrl: string;
   readonly #freshLogin: boolean;
   #obtainedThisRun = false;
+  /**
+   * The access token this provider last handed the SDK (or saved), so that invalidating "the tokens" drops those and
+   * never newer ones another process (`mcpo auth`) wrote meanwhile.
+   */
+  #lastSeenAccessToken: string | undefined;
   #codeVerifier: string | undefined;
   #discovery: OAuthDiscoveryState | undefined;
   #state: string | undefined;
@@ -149,6 +154,7 @@ export class StoreProvider implements OAuthClientProvider {
     if (this.#freshLogin && !this.#obtainedThisRun) return undefined;
     const tokens = this.#store.read().tokens;
     if (!tokens) return undefined;
+    this.#lastSeenAccessToken = tokens.access_token;
     if (ctx === undefined && tokens.refresh_token && isExpiring(tokens)) return undefined;
     const { expires_at: _expiresAt, ...rest } = tokens;
     return rest;
@@ -156,6 +162,7 @@ export class StoreProvider implements OAuthClientProvider {
 
   saveTokens(tokens: StoredOAuthTokens): void {
     this.#obtainedThisRun = true;
+    this.#lastSeenAccessToken = tokens.access_token;
     this.#store.update((content) => ({ ...content, tokens: keep(tokens) }));
   }
 
@@ -186,7 +193,9 @@ export class StoreProvider implements OAuthClientProvider {
     if (scope === "all" || scope === "tokens" || scope === "client") {
       this.#store.update((content) => {
         const next = { ...content };
-        if (scope !== "client") delete next.tokens;
+        // The SDK invalidates the tokens it was refused with: tokens written since (a login in another process,
+        // between this provider's read and the refusal) are not those, and stay.
+        if (scope !== "client" && content.tokens?.access_token === this.#lastSeenAccessToken) delete next.tokens;
         if (scope !== "tokens") delete next.clients;
         return next;
       });

@@ -107,6 +107,28 @@ describe("StoreProvider", () => {
     provider.invalidateCredentials("all");
     assert.equal(store.read().clients, undefined);
   });
+
+  it("invalidates only the tokens it was refused with: a login written meanwhile by another process stays", () => {
+    const oauth = settings();
+    const proxy = new StoreProvider({ settings: oauth, store: storeOf(oauth), onRedirect: noRedirect });
+    // The proxy's request goes out with the old token...
+    storeOf(oauth).write({ version: 1, resource: RESOURCE, tokens: { access_token: "old", token_type: "Bearer" } });
+    assert.equal(proxy.tokens()?.access_token, "old");
+    // ...`mcpo auth` (its own store object, as in its own process) saves a new login...
+    const login = new StoreProvider({
+      settings: oauth,
+      store: storeOf(oauth),
+      onRedirect: noRedirect,
+      freshLogin: true,
+    });
+    login.saveTokens({ access_token: "new", token_type: "Bearer", scope: "read write" });
+    // ...and then the refusal of the old token reaches the proxy's SDK, which invalidates "the tokens".
+    proxy.invalidateCredentials("tokens");
+    assert.equal(storeOf(oauth).read().tokens?.access_token, "new", "the new login survives");
+    assert.equal(proxy.tokens()?.access_token, "new");
+    proxy.invalidateCredentials("tokens");
+    assert.equal(storeOf(oauth).read().tokens, undefined, "refused in turn, it goes");
+  });
 });
 
 describe("UpstreamAuth in the proxy", () => {
