@@ -15,6 +15,7 @@ import { ServerExitedError } from "./classify-error.js";
 import type { InputBroker } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools, type SkippedTool } from "./list-tools.js";
+import { listChangedFilter, loadOfferings, type Offerings } from "./offerings.js";
 import { createTransport } from "./transports/create-transport.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
@@ -50,6 +51,8 @@ export interface Dialed {
   warnings: string[];
   /** The tools left out, by name. */
   skipped: SkippedTool[];
+  /** Resources and prompts, listed with the tools so that the first document has them. */
+  offerings: Offerings;
   era: Era;
   /** The revision spoken, e.g. "2026-07-28" or "2025-11-25". */
   protocolVersion: string;
@@ -96,9 +99,13 @@ export async function dial(options: DialOptions): Promise<Dialed> {
     const era: Era = client.getProtocolEra() === "modern" ? "modern" : "legacy";
     if (era === "modern") completeByDefault(transport);
     const discover = client.getDiscoverResult();
+    const filter = {
+      ...(client.getServerCapabilities()?.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...listChangedFilter(client),
+    };
     const subscription =
-      era === "modern" && client.getServerCapabilities()?.tools?.listChanged
-        ? await raceSignal(client.listen({ toolsListChanged: true }, { timeout: timeoutMs }), deadline, timeoutMs)
+      era === "modern" && Object.keys(filter).length > 0
+        ? await raceSignal(client.listen(filter, { timeout: timeoutMs }), deadline, timeoutMs)
         : undefined;
     const { tools, warnings, skipped } = await raceSignal(
       listAllTools(client, {
@@ -109,8 +116,10 @@ export async function dial(options: DialOptions): Promise<Dialed> {
       deadline,
       timeoutMs,
     );
+    const offerings = await loadOfferings(client, { timeout: timeoutMs, signal: deadline }, options.log);
     if (options.lifetime.aborted) throw new AbortError("closed while connecting");
     return {
+      offerings,
       client,
       transport,
       tools,
