@@ -144,7 +144,8 @@ function send(res: Response, body: unknown): void {
 function cursorOf(req: Request): string | undefined {
   const cursor = req.query.cursor;
   if (cursor === undefined) return undefined;
-  if (typeof cursor !== "string") throw invalid("Invalid cursor", ["query", "cursor"], "Input should be one string");
+  if (typeof cursor !== "string")
+    throw invalid("Invalid cursor", ["query", "cursor"], "Input should be one string", "string_type");
   return cursor;
 }
 

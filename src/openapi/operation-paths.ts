@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry, ResponseConfig } from "@asteasolutions/zod-to-openapi";
-import type { OperationIdAllocator, JsonSchema } from "../catalog/index.js";
+import { OPERATION_ID_PATTERN, type OperationIdAllocator, type JsonSchema } from "../catalog/index.js";
 import type { Offerings, Prompt } from "../upstream/index.js";
 import { validationErrorResponseSchema } from "./route-schemas.js";
 
@@ -236,6 +236,7 @@ function addPromptPaths(
     parameters: [CURSOR],
     responses: responses(context, "The page", page("prompts", "McpPrompt")),
   });
+  const promptIds = allocatePromptIds(offerings.promptList, mount.name ? `${mount.name}_get_prompt_` : "get_prompt_", ids);
   for (const prompt of offerings.promptList) {
     const path = `${mount.prefix}/prompts/${encodeURIComponent(prompt.name)}`;
     const properties: Record<string, JsonSchema> = Object.fromEntries(
@@ -256,7 +257,7 @@ function addPromptPaths(
     registry.registerPath({
       method: "post",
       path,
-      operationId: ids.allocate(`${mount.name ? `${mount.name}_` : ""}get_prompt_${prompt.name}`),
+      operationId: promptIds.get(prompt)!,
       summary,
       description,
       ...common,
@@ -287,6 +288,23 @@ function addPromptPaths(
       responses: answers,
     });
   }
+}
+
+/**
+ * `get_prompt_<name>` for each prompt, unique: prompts whose id needs no change are served first, so "my_prompt"
+ * keeps its id when "my prompt" (which sanitizes to the same) is listed before it (as tool ids are allocated).
+ */
+function allocatePromptIds(
+  prompts: readonly Prompt[],
+  prefix: string,
+  ids: OperationIdAllocator,
+): Map<Prompt, string> {
+  const allocated = new Map<Prompt, string>();
+  for (const prompt of prompts) {
+    if (OPERATION_ID_PATTERN.test(`${prefix}${prompt.name}`)) allocated.set(prompt, ids.allocate(`${prefix}${prompt.name}`));
+  }
+  for (const prompt of prompts) if (!allocated.has(prompt)) allocated.set(prompt, ids.allocate(`${prefix}${prompt.name}`));
+  return allocated;
 }
 
 function queryParameters(prompt: Prompt): { name: string; in: "query"; required: boolean; schema: JsonSchema }[] {

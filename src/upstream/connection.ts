@@ -348,6 +348,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         clientInfo,
         prior,
         inputs: this.#inputs,
+        listOfferings: this.#options.role !== "caller",
         ...(this.#auth ? { authProvider: this.#auth.provider } : {}),
         ...(this.#auth?.legacyIssuer ? { skipIssuerMetadataValidation: true } : {}),
         onStderrLine: this.#onStderrLine,

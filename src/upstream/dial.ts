@@ -15,7 +15,7 @@ import { ServerExitedError } from "./classify-error.js";
 import type { InputBroker } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools, type SkippedTool } from "./list-tools.js";
-import { listChangedFilter, loadOfferings, type Offerings } from "./offerings.js";
+import { listChangedFilter, loadOfferings, NO_OFFERINGS, type Offerings } from "./offerings.js";
 import { createTransport } from "./transports/create-transport.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
@@ -33,6 +33,8 @@ export interface DialOptions {
   onError: (client: Client, transport: Transport, error: Error) => void;
   /** The attempt's client, as soon as it exists (so close() can end an attempt in progress). */
   onAttempt: (client: Client | undefined) => void;
+  /** Whether to list resources and prompts (not for a caller's own session: the shared one documents them). */
+  listOfferings?: boolean;
   /** The era an earlier connection found: connect in it without probing. */
   prior: PriorDiscovery | undefined;
   /** Answers the server's requests for input. */
@@ -116,7 +118,10 @@ export async function dial(options: DialOptions): Promise<Dialed> {
       deadline,
       timeoutMs,
     );
-    const offerings = await loadOfferings(client, { timeout: timeoutMs, signal: deadline }, options.log);
+    const offerings =
+      options.listOfferings === false
+        ? NO_OFFERINGS
+        : await loadOfferings(client, { timeout: timeoutMs, signal: deadline }, options.log);
     if (options.lifetime.aborted) throw new AbortError("closed while connecting");
     return {
       offerings,
