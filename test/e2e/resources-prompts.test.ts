@@ -442,6 +442,10 @@ for (const protocol of ["auto", "legacy"] as const) {
       assert.equal((paged.body as Json).nextCursor, "2", "two prompts a page: a third makes a second page");
       const second = await proxy.get("/prompts?cursor=2");
       assert.deepEqual(second.body, { prompts: [{ name: "late", description: "Added at run time: late" }] });
+      const slow = await proxy.post("/prompts/slow", { any: "thing" }, { "x-tool-timeout": "0.3" });
+      assert.equal(slow.status, 504, "a shorter X-Tool-Timeout bounds it, as a tool call");
+      assert.equal((slow.body as Json).detail.code, "upstream_timeout");
+      assert.match((slow.body as Json).detail.message, /did not answer prompt "slow" within 0.3 s/);
       const late = await proxy.post("/prompts/late", {});
       assert.equal(late.status, 200);
       assert.equal((late.body as Json).messages[0].content.text, "added prompt late");
