@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { FIXTURE_STDIO } from "../fixtures/index.js";
@@ -202,6 +203,38 @@ for (const transport of ["stdio", "streamableHttp"] as const) {
       assert.equal(resource.status, 404);
       assert.equal((resource.body as Json).detail.code, "not_found");
       assert.match((resource.body as Json).detail.message, /has no resource "demo:\/\/nothing\/here"/);
+    });
+
+    it("answers 500 upstream_error when the upstream fails a prompt, with its words", async () => {
+      const failed = await proxy.get("/prompts/resource-prompt?resourceType=Nope&resourceId=1");
+      assert.equal(failed.status, 500);
+      assert.equal((failed.body as Json).detail.code, "upstream_error");
+      assert.match((failed.body as Json).detail.message, /Invalid resourceType: Nope/);
+    });
+
+    // Last: it adds a resource to the session.
+    it("follows resources/list_changed, and serves a binary resource's bytes as they are", async () => {
+      const original = "hello, resources\n".repeat(20);
+      const data = `data:text/plain;base64,${Buffer.from(original).toString("base64")}`;
+      const made = await proxy.post("/gzip-file-as-resource", { name: "hello.txt.gz", data });
+      assert.equal(made.status, 200, made.text);
+      const uri = "demo://resource/session/hello.txt.gz";
+      const doc = await waitFor("the new resource in the document", async () => {
+        const got = (await proxy.get("/openapi.json")).body as Json;
+        const examples = got.paths["/resources/read"].post.requestBody.content["application/json"].schema.properties.uri
+          .examples as string[];
+        return examples.includes(uri) ? got : undefined;
+      });
+      assert.ok(doc);
+      const listed = (await proxy.get("/resources")).body as Json;
+      assert.equal(listed.resources.length, EVERYTHING_RESOURCES.length + 1);
+      const response = await fetch(`${proxy.url}${read(uri)}`, { headers: { accept: "application/gzip" } });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), "application/gzip");
+      const bytes = Buffer.from(await response.arrayBuffer());
+      assert.equal(gunzipSync(bytes).toString(), original, "the bytes are the gzip file itself");
+      const json = await proxy.get(read(uri));
+      assert.deepEqual(Buffer.from((json.body as Json).contents[0].blob, "base64"), bytes);
     });
   });
 }
