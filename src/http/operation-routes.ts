@@ -73,6 +73,7 @@ export function createOperationRoutes(options: OperationRoutesOptions): Router {
   async function readResource(req: Request, res: Response, uri: string): Promise<void> {
     const result = await run(req, res, server, `resource ${JSON.stringify(uri)}`, OPERATIONS.readResource(uri));
     if (res.writableEnded) return;
+    res.vary("Accept"); // kept beside CORS's Vary: Origin
     const raw = rawAnswer(req, result);
     if (!raw) return send(res, { contents: result.contents });
     // writeHead, not express's set(): that adds a charset to text types, which a blob's bytes may not be in.
@@ -80,7 +81,6 @@ export function createOperationRoutes(options: OperationRoutesOptions): Router {
       .writeHead(200, {
         "Content-Type": raw.type,
         "Cache-Control": "no-store",
-        Vary: "Accept",
         // The upstream's bytes on this origin: never sniffed into something else, never run as a page.
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox; default-src 'none'",

@@ -108,6 +108,8 @@ for (const transport of ["stdio", "streamableHttp"] as const) {
       assert.equal(raw.status, 200);
       assert.equal(raw.headers.get("content-type"), "text/plain");
       assert.equal(raw.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(raw.headers.get("vary"), "Accept");
+      assert.equal(json.headers.get("vary"), "Accept");
       assert.match(raw.headers.get("content-security-policy") ?? "", /sandbox/);
       assert.match(raw.text, /^Resource 3: This is a base64 blob created at /);
       const range = await proxy.get(read(uri), { accept: "text/*" });
