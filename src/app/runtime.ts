@@ -118,6 +118,7 @@ export class ProxyRuntime {
         prefix: this.#table.mountPath(mount.name),
         name: mount.name,
         catalog: mount.catalog,
+        offerings: mount.connection.offerings,
       })),
       bearerAuth:
         this.#config.http.apiKey !== undefined ||

@@ -90,6 +90,11 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
       this.emit("changed");
     };
     this.connection.on("tools", toolsListed);
+    // Prompts or resources changed upstream: the document lists them (a new prompt is a new route).
+    this.connection.on("offerings", () => {
+      this.#document = undefined;
+      if (this.#settled) this.emit("changed");
+    });
     this.forwarding?.on("tools", toolsListed);
   }
 
@@ -152,7 +157,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
       version: this.#dependencies.doc.version ?? this.connection.serverInfo?.version ?? "1.0.0",
       serverUrl: this.#dependencies.publicPath,
       health: "single",
-      mounts: [{ prefix: "", catalog: this.#catalog }],
+      mounts: [{ prefix: "", catalog: this.#catalog, offerings: this.connection.offerings }],
       bearerAuth: this.apiKey !== undefined || this.#dependencies.globalApiKey,
       logger: this.#dependencies.logger,
     });

@@ -8,6 +8,7 @@ export {
   HostNotAllowedError,
   InputRequiredError,
   InternalError,
+  ItemNotFoundError,
   LoginRequiredError,
   InvalidArgumentsError,
   MethodNotAllowedError,

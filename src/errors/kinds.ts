@@ -104,6 +104,17 @@ export class HostNotAllowedError extends ProxyError {
   }
 }
 
+/**
+ * A resource or prompt the upstream does not have, or a server that offers no resources or prompts at all: 404
+ * `not_found`, the message saying which.
+ */
+export class ItemNotFoundError extends ProxyError {
+  override readonly name = "ItemNotFoundError";
+  constructor(message: string, options?: ProxyErrorOptions) {
+    super("not_found", 404, message, options);
+  }
+}
+
 /** The tool does not exist upstream (any longer), or the upstream has no such method. */
 export class UnknownToolError extends ProxyError {
   override readonly name = "UnknownToolError";

@@ -52,6 +52,7 @@ export function createHttpApp(options: HttpAppOptions): {
       server,
       publicPath: `${http.rootPath}${mountPath}`,
       healthTimeoutMs: options.healthTimeoutMs,
+      maxBodyBytes: http.maxBodyBytes,
     }),
   );
 

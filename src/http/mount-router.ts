@@ -2,12 +2,15 @@ import express, { type Router } from "express";
 import { addSpecAndDocs } from "./docs.js";
 import { createHealthHandler } from "./health.js";
 import type { MountedServer } from "./mount-table.js";
+import { createOperationRoutes } from "./operation-routes.js";
 
 export interface MountRouterOptions {
   server: MountedServer;
   /** Public path of the mount: root path + mount path, e.g. "/mcpo/github" ("" at the root). */
   publicPath: string;
   healthTimeoutMs: number;
+  /** Largest request body of an operation route (--max-body-bytes), as for a tool call. */
+  maxBodyBytes: number;
 }
 
 /** One server's GET routes: /openapi.json, /docs, /health, /tools and a small index at /. */
@@ -31,6 +34,7 @@ export function createMountRouter(options: MountRouterOptions): Router {
       .set("Cache-Control", "no-store")
       .json({ tools: (server.listedTools ?? server.connection.tools).filter((tool) => served.has(tool.name)) });
   });
+  router.use(createOperationRoutes({ server, maxBodyBytes: options.maxBodyBytes }));
   router.get("/", function index(_req, res) {
     res.json({
       name: server.title(),

@@ -154,7 +154,8 @@ function sendJson(res: ServerResponse, body: unknown, type: string): void {
   });
 }
 
-function requestedTimeoutMs(header: string | string[] | undefined): number | undefined {
+/** The X-Tool-Timeout a caller sent, in ms; 400 for one that is not a positive number. */
+export function requestedTimeoutMs(header: string | string[] | undefined): number | undefined {
   if (header === undefined) return undefined;
   const seconds = Number(header);
   if (!Number.isFinite(seconds) || seconds <= 0) {

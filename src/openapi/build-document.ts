@@ -11,8 +11,9 @@ import {
   validationErrorResponseSchema,
 } from "./route-schemas.js";
 import { translateSchema } from "./translate-schema.js";
+import { addOperationPaths, type OperationsMount } from "./operation-paths.js";
 
-export interface DocumentMount {
+export interface DocumentMount extends OperationsMount {
   /** Path prefix of the server's routes: "" at the root, "/github" in config mode. */
   readonly prefix: string;
   /** Tag for the server's operations, and the prefix of their operationIds ("github_create_issue"). */
@@ -163,6 +164,7 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
       });
     }
   }
+  addOperationPaths(registry, input.mounts, ids, { security, error });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",

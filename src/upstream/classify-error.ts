@@ -12,6 +12,7 @@ import {
   BadRequestError,
   InputRequiredError,
   InvalidArgumentsError,
+  ItemNotFoundError,
   LoginRequiredError,
   ProxyError,
   UnknownToolError,
@@ -201,6 +202,9 @@ function fromUpstreamError(error: ProtocolError, context: ErrorContext): ProxyEr
   const options = { cause: error };
   const said = stripMcpPrefix(error.message);
   if (INCOMPATIBLE_CODES.has(error.code)) return incompatible(error, context);
+  if (ITEM_OPERATION.test(operation) && isNotFound(error, said)) {
+    return new ItemNotFoundError(`${upstream} has no ${operation}: ${said}`, options);
+  }
   switch (error.code) {
     case ProtocolErrorCode.InvalidParams:
       // 2026-07-28 (and the v2 SDK's servers on both eras) answer an unknown tool with -32602 too.
@@ -237,6 +241,21 @@ function fromUpstreamError(error: ProtocolError, context: ErrorContext): ProxyEr
         options,
       );
   }
+}
+
+/** Operations on one resource or prompt (`resource "demo://a"`, `prompt "greet"`): a "not found" is about it. */
+const ITEM_OPERATION = /^(resource|prompt) "/;
+
+/**
+ * The upstream's "no such resource or prompt": -32002 (resources/read on 2025 servers of earlier SDKs), or -32602
+ * with the URI as its data (resources/read on 2026-07-28, and the v2 SDK on both eras) or saying "not found" (the
+ * v1 SDK's "Resource … not found", "Prompt … not found").
+ */
+function isNotFound(error: ProtocolError, said: string): boolean {
+  if (error.code === ProtocolErrorCode.ResourceNotFound) return true;
+  if (error.code !== ProtocolErrorCode.InvalidParams) return false;
+  const uri = (error.data as { uri?: unknown } | undefined)?.uri;
+  return typeof uri === "string" || /\bnot found\b/i.test(said);
 }
 
 /** Something that happened on our side of the connection. */

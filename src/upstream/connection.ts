@@ -29,6 +29,7 @@ import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./heal
 import { ConcurrencyLimiter, LimiterTimeoutError } from "./limiter.js";
 import { connectWithRetry, slowestRetryWaitMs } from "./retry-loop.js";
 import { listAllTools } from "./list-tools.js";
+import { OfferingsKeeper, type Offerings } from "./offerings.js";
 import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
 import { runRequest, type RequestSender } from "./request.js";
@@ -59,6 +60,8 @@ interface UpstreamEvents {
   /** The tool list was (re)loaded: after every (re)connect and on `tools/list_changed`. */
   tools: [tools: readonly Tool[]];
   state: [state: ConnectionState];
+  /** The prompts or resources changed upstream (`list_changed`), and were listed again. */
+  offerings: [offerings: Offerings];
 }
 
 export interface UpstreamConnectionOptions {
@@ -117,6 +120,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     coalesced: 0,
   };
   #serverInfo: UpstreamServerInfo | undefined;
+  /** What the upstream offers besides tools (resources, prompts), kept up to date (offerings.ts). */
+  readonly #offerings: OfferingsKeeper;
   /** A lister the upstream refused for want of a caller's credentials (see `role`): its retry loop ended. */
   #wantsCallerCredentials = false;
   /** A caller session's failed dial: what its waiting calls are told (e.g. 401 upstream_unauthorized). */
@@ -140,6 +145,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       transport.type !== "stdio" && transport.oauth
         ? new UpstreamAuth(options.server.name, transport.url, transport.oauth)
         : undefined;
+    this.#offerings = new OfferingsKeeper({
+      timeoutMs: options.server.settings.connectionTimeoutMs,
+      log: this.#log,
+      onChange: (offerings) => this.emit("offerings", offerings),
+    });
     const inputs = new InputBroker(options.server.settings.elicitation);
     this.#inputs = inputs;
     this.#callContext = {
@@ -187,6 +197,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
    */
   get wantsCallerCredentials(): boolean {
     return this.#wantsCallerCredentials;
+  }
+
+  /** Resources and prompts as the last session offered them; nothing before the first. */
+  get offerings(): Offerings {
+    return this.#offerings.current;
   }
 
   get serverInfo(): UpstreamServerInfo | undefined {
@@ -333,6 +348,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         clientInfo,
         prior,
         inputs: this.#inputs,
+        listOfferings: this.#options.role !== "caller",
         ...(this.#auth ? { authProvider: this.#auth.provider } : {}),
         ...(this.#auth?.legacyIssuer ? { skipIssuerMetadataValidation: true } : {}),
         onStderrLine: this.#onStderrLine,
@@ -396,6 +412,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       era: dialed.era,
     });
     client.setNotificationHandler("notifications/tools/list_changed", () => this.#toolsChanged(client));
+    this.#offerings.reset(client, dialed.offerings);
+    client.setNotificationHandler("notifications/prompts/list_changed", () => this.#offerings.changed(client));
+    client.setNotificationHandler("notifications/resources/list_changed", () => this.#offerings.changed(client));
     // On 2026-07-28 the change stream is the one long-lived request: its end, unasked, means the upstream went away.
     // (Ended by the server on purpose, it is gone too: a reconnect listens again and reloads the tools.)
     void dialed.subscription?.closed.then((how) => {

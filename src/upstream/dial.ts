@@ -15,6 +15,7 @@ import { ServerExitedError } from "./classify-error.js";
 import type { InputBroker } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools, type SkippedTool } from "./list-tools.js";
+import { listChangedFilter, loadOfferings, NO_OFFERINGS, type Offerings } from "./offerings.js";
 import { createTransport } from "./transports/create-transport.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
@@ -32,6 +33,8 @@ export interface DialOptions {
   onError: (client: Client, transport: Transport, error: Error) => void;
   /** The attempt's client, as soon as it exists (so close() can end an attempt in progress). */
   onAttempt: (client: Client | undefined) => void;
+  /** Whether to list resources and prompts (not for a caller's own session: the shared one documents them). */
+  listOfferings?: boolean;
   /** The era an earlier connection found: connect in it without probing. */
   prior: PriorDiscovery | undefined;
   /** Answers the server's requests for input. */
@@ -50,6 +53,8 @@ export interface Dialed {
   warnings: string[];
   /** The tools left out, by name. */
   skipped: SkippedTool[];
+  /** Resources and prompts, listed with the tools so that the first document has them. */
+  offerings: Offerings;
   era: Era;
   /** The revision spoken, e.g. "2026-07-28" or "2025-11-25". */
   protocolVersion: string;
@@ -96,9 +101,13 @@ export async function dial(options: DialOptions): Promise<Dialed> {
     const era: Era = client.getProtocolEra() === "modern" ? "modern" : "legacy";
     if (era === "modern") completeByDefault(transport);
     const discover = client.getDiscoverResult();
+    const filter = {
+      ...(client.getServerCapabilities()?.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...listChangedFilter(client),
+    };
     const subscription =
-      era === "modern" && client.getServerCapabilities()?.tools?.listChanged
-        ? await raceSignal(client.listen({ toolsListChanged: true }, { timeout: timeoutMs }), deadline, timeoutMs)
+      era === "modern" && Object.keys(filter).length > 0
+        ? await raceSignal(client.listen(filter, { timeout: timeoutMs }), deadline, timeoutMs)
         : undefined;
     const { tools, warnings, skipped } = await raceSignal(
       listAllTools(client, {
@@ -109,8 +118,13 @@ export async function dial(options: DialOptions): Promise<Dialed> {
       deadline,
       timeoutMs,
     );
+    const offerings =
+      options.listOfferings === false
+        ? NO_OFFERINGS
+        : await loadOfferings(client, { timeout: timeoutMs, signal: deadline }, options.log);
     if (options.lifetime.aborted) throw new AbortError("closed while connecting");
     return {
+      offerings,
       client,
       transport,
       tools,

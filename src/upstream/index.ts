@@ -4,3 +4,15 @@ export type { RequestSender } from "./request.js";
 export { ForwardedSessions } from "./forwarded-sessions.js";
 export { CONNECTION_STATES, type ConnectionState, type HealthSnapshot } from "./health.js";
 export type { PoolCounts } from "./identity-pool.js";
+export {
+  DOCUMENTED_RESOURCES,
+  NO_OFFERINGS,
+  OPERATIONS,
+  type GetPromptResult,
+  type Offerings,
+  type Page,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplate,
+} from "./offerings.js";

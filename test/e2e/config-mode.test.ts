@@ -64,7 +64,7 @@ describe("config mode: several servers over every transport, one of them down", 
     const doc = (await proxy.get("/openapi.json")).body as Json;
     const paths = Object.keys(doc.paths);
     assert.ok(!paths.includes("/local/get-sum") && !paths.includes("/local/get-env"));
-    const toolPaths = paths.filter((p) => p.startsWith("/modern/") && doc.paths[p].post);
+    const toolPaths = paths.filter((p) => /^\/modern\/[^/]+$/.test(p) && doc.paths[p].post);
     assert.deepEqual(toolPaths.sort(), ["/modern/echo", "/modern/get-sum"]);
     const definitions = (await proxy.get("/modern/tools")).body as Json;
     assert.deepEqual(
@@ -77,7 +77,10 @@ describe("config mode: several servers over every transport, one of them down", 
   it("aggregates one valid OpenAPI document holding every tool once", async () => {
     const doc = (await proxy.get("/openapi.json")).body as Json;
     await SwaggerParser.validate(structuredClone(doc) as never);
-    const operations = Object.entries(doc.paths as Json).filter(([, item]) => item.post);
+    // Tool routes (/{server}/{tool}), not resource and prompt routes (/{server}/prompts/{name}, …).
+    const operations = Object.entries(doc.paths as Json).filter(
+      ([path, item]) => item.post && /^\/[^/]+\/[^/]+$/.test(path),
+    );
     const expected = EVERYTHING_TOOLS - 2 + EVERYTHING_TOOLS + 2 + FIXTURE_TOOLS.length; // local, legacy, modern, fixture
     assert.equal(operations.length, expected);
     const ids = operations.map(([, item]) => item.post.operationId as string);

@@ -61,7 +61,10 @@ export function proxyContract(name: string, setup: ContractSetup): void {
       const doc = body as Json;
       assert.equal(doc.openapi, "3.1.0");
       await SwaggerParser.validate(structuredClone(doc) as never);
-      const paths = Object.keys(doc.paths).filter((path) => doc.paths[path].post);
+      // Tool routes only: resource and prompt routes (POST /resources/read, /prompts/{name}) have two segments.
+      const paths = Object.keys(doc.paths).filter(
+        (path) => doc.paths[path].post && !/^\/(resources|prompts)\//.test(path),
+      );
       assert.deepEqual(paths.sort(), toolNames.map((n) => `/${encodeURIComponent(n)}`).sort());
       const ids = paths.map((path) => doc.paths[path].post.operationId as string);
       assert.equal(new Set(ids).size, ids.length, "operationIds are unique");

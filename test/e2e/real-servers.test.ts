@@ -96,7 +96,10 @@ describe("real MCP servers from npm, over stdio through the CLI", () => {
       const { tools, doc, proxy } = served[name]!;
       assert.ok(tools.length > 0);
       await SwaggerParser.validate(structuredClone(doc) as never);
-      const paths = Object.keys(doc.paths).filter((path) => doc.paths[path].post);
+      // Tool routes only: resource and prompt routes (POST /resources/read, /prompts/{name}) have two segments.
+      const paths = Object.keys(doc.paths).filter(
+        (path) => doc.paths[path].post && !/^\/(resources|prompts)\//.test(path),
+      );
       assert.deepEqual(paths.sort(), tools.map((tool) => `/${encodeURIComponent(tool.name)}`).sort());
       for (const tool of tools) {
         const operation = toolOperation(doc, tool.name);
