@@ -126,11 +126,16 @@ describe("what Open WebUI's model gets (its handling of each answer, applied to 
     await stopAll();
   });
 
-  it("offers the model the MCP tools and nothing else: no health, no tool definitions, no docs", async () => {
+  it("offers the model the MCP tools, resources and prompts, and nothing else: no health, no definitions", async () => {
     const names = convertOpenApi(plain.doc).map((tool) => tool.name);
     const served = ((await plain.proxy.get("/tools")).body as Json).tools as Tool[];
     assert.equal(served.length, 14, "server-everything's tools for a client with form elicitation");
-    assert.deepEqual(names.sort(), served.map((tool) => tool.name).sort());
+    const prompts = ["simple-prompt", "args-prompt", "completable-prompt", "resource-prompt"];
+    const operations = ["list_resources", "list_resource_templates", "read_resource", "list_prompts"];
+    assert.deepEqual(
+      names.sort(),
+      [...served.map((tool) => tool.name), ...operations, ...prompts.map((name) => `get_prompt_${name}`)].sort(),
+    );
     assert.ok(plain.doc.paths["/health"].get, "health is still documented");
     assert.equal(plain.doc.paths["/health"].get.operationId, undefined);
   });
