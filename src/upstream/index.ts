@@ -4,3 +4,4 @@ export type { RequestSender } from "./request.js";
 export { ForwardedSessions } from "./forwarded-sessions.js";
 export { CONNECTION_STATES, type ConnectionState, type HealthSnapshot } from "./health.js";
 export type { PoolCounts } from "./identity-pool.js";
+export type { TaskSnapshot, TaskStart, TaskStatus, TaskStatusListener, UpstreamTask } from "./tasks.js";
