@@ -312,11 +312,7 @@ export class TaskFinishedError extends ProxyError {
  */
 export class UpstreamTaskError extends ProxyError {
   override readonly name = "UpstreamTaskError";
-  constructor(
-    code: "task_failed" | "task_cancelled" | "task_lost",
-    message: string,
-    options?: ProxyErrorOptions,
-  ) {
+  constructor(code: "task_failed" | "task_cancelled" | "task_lost", message: string, options?: ProxyErrorOptions) {
     super(code, 502, message, options);
   }
 }
