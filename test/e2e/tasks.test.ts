@@ -10,6 +10,7 @@ import { assertOpenWebUiReadsEveryTool } from "../helpers/open-webui-check.js";
 import { stopAll } from "../helpers/processes.js";
 import { startProxy, waitForHealth, type Answer, type Proxy } from "../helpers/proxy.js";
 import { waitFor } from "../helpers/wait.js";
+import { fileURLToPath } from "node:url";
 
 type Json = Record<string, any>;
 const KEY = "gateway-key";
@@ -260,5 +261,30 @@ describe("tasks over Streamable HTTP (single mode, no auth)", () => {
     assert.equal((cancelled.body as Json).status, "cancelled");
     const timedOut = await proxy.post(`/${TOOL}`, { topic: "slow" }, { "X-Tool-Timeout": "1" });
     assert.equal(timedOut.status, 504);
+  });
+});
+
+describe("a 2026-07-28 server with the tasks extension", () => {
+  let proxy: Proxy;
+  before(async () => {
+    const fixture = fileURLToPath(new URL("../fixtures/v2/tasks-2026.ts", import.meta.url));
+    proxy = await startProxy([], [process.execPath, "--import", "tsx", fixture]);
+    await waitForHealth(proxy, 200);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await stopAll();
+  });
+
+  it("is called plainly (the proxy does not declare the extension), Prefer: respond-async ignored", async () => {
+    for (const headers of [{}, { Prefer: "respond-async" }]) {
+      const { status, body, headers: answer } = await proxy.post("/research", { topic: "x" }, headers);
+      assert.equal(status, 200);
+      assert.equal(body, "ran inline: x");
+      assert.equal(answer.get("preference-applied"), null);
+    }
+    const doc = (await proxy.get("/openapi.json")).body as Json;
+    assert.equal(doc.paths["/research"].post.responses["202"], undefined);
+    assert.equal(doc.paths["/tasks/{id}"], undefined);
   });
 });
