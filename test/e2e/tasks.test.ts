@@ -277,7 +277,7 @@ describe("a 2026-07-28 server with the tasks extension", () => {
   });
 
   it("is called plainly (the proxy does not declare the extension), Prefer: respond-async ignored", async () => {
-    for (const headers of [{}, { Prefer: "respond-async" }]) {
+    for (const headers of [{}, { Prefer: "respond-async" }] as Record<string, string>[]) {
       const { status, body, headers: answer } = await proxy.post("/research", { topic: "x" }, headers);
       assert.equal(status, 200);
       assert.equal(body, "ran inline: x");
@@ -286,5 +286,47 @@ describe("a 2026-07-28 server with the tasks extension", () => {
     const doc = (await proxy.get("/openapi.json")).body as Json;
     assert.equal(doc.paths["/research"].post.responses["202"], undefined);
     assert.equal(doc.paths["/tasks/{id}"], undefined);
+  });
+});
+
+describe("a tool whose task support is optional, and a task that fails (2025-11-25 fixture)", () => {
+  let proxy: Proxy;
+  before(async () => {
+    const fixture = fileURLToPath(new URL("../fixtures/tasks/optional-task-server.ts", import.meta.url));
+    proxy = await startProxy([], [process.execPath, "--import", "tsx", fixture]);
+    await waitForHealth(proxy, 200);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await stopAll();
+  });
+
+  it("calls an optional tool plainly without Prefer, as a task with it", async () => {
+    const plain = await proxy.post("/count", { to: 2 });
+    assert.equal(plain.status, 200, plain.text);
+    assert.equal(plain.headers.get("preference-applied"), null);
+    const accepted = await proxy.post("/count", { to: 3 }, { Prefer: "respond-async" });
+    assert.equal(accepted.status, 202, accepted.text);
+    const location = accepted.headers.get("location")!;
+    const working = await waitFor("a step reported", async () => {
+      const body = (await proxy.get(location)).body as Json;
+      return body.status_message ? body : undefined;
+    });
+    assert.match(working.status_message, /^step \d of 3$/);
+    assert.equal(working.poll_interval_ms, 100);
+    const done = await ended(proxy, location, {});
+    assert.equal((done.body as Json).status, "completed");
+    assert.equal((done.body as Json).result, "counted to 3 as a task");
+  });
+
+  it("answers a failed task as 502 task_failed with the task's message, blocking and async", async () => {
+    const blocking = await proxy.post("/doomed", {});
+    assert.equal(blocking.status, 502, blocking.text);
+    assert.equal((blocking.body as Json).detail.code, "task_failed");
+    assert.match((blocking.body as Json).detail.message, /the disk is on fire/);
+    const accepted = await proxy.post("/doomed", {}, { Prefer: "respond-async" });
+    const done = await ended(proxy, accepted.headers.get("location")!, {});
+    assert.equal((done.body as Json).status, "failed");
+    assert.deepEqual((done.body as Json).error, { status: 502, detail: (blocking.body as Json).detail });
   });
 });
