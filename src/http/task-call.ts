@@ -4,8 +4,13 @@ import type { CallToolResult } from "@modelcontextprotocol/client";
 import { identityOf } from "../auth/identity.js";
 import type { ToolRoute } from "../catalog/index.js";
 import { InternalError, ProxyError, ToolExecutionError, UpstreamTimeoutError } from "../errors/index.js";
-import type { CallerIdentity, CallOptions, TaskStatusListener } from "../upstream/index.js";
-import type { RequestSender } from "../upstream/index.js";
+import type {
+  CallerIdentity,
+  CallOptions,
+  RequestSender,
+  TaskStatusListener,
+  UpstreamTask,
+} from "../upstream/index.js";
 import { errorBody } from "./error-handler.js";
 import { errorText, resultBody } from "./result-body.js";
 import { taskStoreOf, type TaskFailure, type TaskRecord } from "./task-store.js";
@@ -32,7 +37,7 @@ export interface TaskCall {
   readonly callOptions: CallOptions;
   /** Where the mount's task routes are, as callers see them: root path + mount path + "/tasks". */
   readonly tasksPath: string;
-  /** Told each task status (for progress events in a stream). */
+  /** Told each task status of a blocking call (for progress events in a stream). */
   readonly onStatus?: TaskStatusListener;
 }
 
@@ -77,7 +82,7 @@ export async function callAsTask(
   }
   const task = started.task;
   cancel = () => task.cancel();
-  follow(record, call, task.follow.bind(task), cancel, store.retentionMs);
+  follow(record, call, task, store.retentionMs);
   const location = `${call.tasksPath}/${record.id}`;
   writeJson(
     res,
@@ -98,26 +103,20 @@ export async function callAsTask(
  * Follows a handed-out task in the background, recording its statuses and its end. A task still running when the
  * retention runs out is cancelled upstream: nobody could fetch its result any longer.
  */
-function follow(
-  record: TaskRecord,
-  call: TaskCall,
-  followTask: (options: { signal?: AbortSignal; onStatus?: TaskStatusListener }) => Promise<CallToolResult>,
-  cancel: () => Promise<void>,
-  retentionMs: number,
-): void {
+function follow(record: TaskRecord, call: TaskCall, task: UpstreamTask, retentionMs: number): void {
   const store = taskStoreOf(call.target.connection);
   const lifetime = new AbortController();
   const timer = setTimeout(() => lifetime.abort(), retentionMs);
   timer.unref();
   let ttlMs: number | undefined;
-  followTask({
-    signal: lifetime.signal,
-    onStatus: (snapshot) => {
-      ttlMs = snapshot.ttlMs ?? ttlMs;
-      store.update(record, snapshot);
-      call.onStatus?.(snapshot);
-    },
-  })
+  task
+    .follow({
+      signal: lifetime.signal,
+      onStatus: (snapshot) => {
+        ttlMs = snapshot.ttlMs ?? ttlMs;
+        store.update(record, snapshot);
+      },
+    })
     .then(
       (result) => {
         if (result.isError) {
@@ -133,7 +132,7 @@ function follow(
       },
       async (error: unknown) => {
         if (lifetime.signal.aborted) {
-          await cancel();
+          await task.cancel();
           error = new UpstreamTimeoutError(
             `the task of tool "${call.route.toolName}" ran longer than the proxy keeps tasks; it was cancelled upstream`,
           );

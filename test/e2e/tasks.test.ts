@@ -262,6 +262,37 @@ describe("tasks over Streamable HTTP (single mode, no auth)", () => {
     const timedOut = await proxy.post(`/${TOOL}`, { topic: "slow" }, { "X-Tool-Timeout": "1" });
     assert.equal(timedOut.status, 504);
   });
+
+  it("answers a task's request for input (it comes on tasks/result here too) by the policy", async () => {
+    const { status, body } = await proxy.post(`/${TOOL}`, { topic: "python", ambiguous: true });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(String(body), /Clarification\*\*: User declined - using default interpretation/);
+  });
+});
+
+describe("tasks over SSE", () => {
+  let server: RemoteServer;
+  let proxy: Proxy;
+  before(async () => {
+    server = await startEverything("sse");
+    proxy = await startProxy(["--type", "sse"], [server.url]);
+    await waitForHealth(proxy, 200);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await server?.stop();
+    await stopAll();
+  });
+
+  it("runs a task-required tool blocking (200) and with Prefer: respond-async (202, then completed)", async () => {
+    const blocking = await proxy.post(`/${TOOL}`, { topic: "lakes" });
+    assert.equal(blocking.status, 200, blocking.text);
+    assert.match(String(blocking.body), /^# Research Report: lakes\n/);
+    const accepted = await proxy.post(`/${TOOL}`, { topic: "lakes" }, { Prefer: "respond-async" });
+    assert.equal(accepted.status, 202, accepted.text);
+    const done = await ended(proxy, accepted.headers.get("location")!, {});
+    assert.deepEqual((done.body as Json).result, blocking.body);
+  });
 });
 
 describe("a 2026-07-28 server with the tasks extension", () => {
