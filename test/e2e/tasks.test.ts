@@ -361,3 +361,28 @@ describe("a tool whose task support is optional, and a task that fails (2025-11-
     assert.deepEqual((done.body as Json).error, { status: 502, detail: (blocking.body as Json).detail });
   });
 });
+
+describe("a blocking task's timeout: restarted by status changes, bounded by the cap", () => {
+  let proxy: Proxy;
+  before(async () => {
+    // Stages of 1 s each: a 1.5 s timeout restarted by every stage would let the 4 s task finish; the cap does not.
+    proxy = await startProxy(
+      ["--tool-timeout", "1.5", "--max-tool-timeout", "2.5"],
+      [process.execPath, EVERYTHING_ENTRY, "stdio"],
+    );
+    await waitForHealth(proxy, 200);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await stopAll();
+  });
+
+  it("answers 504 at the cap, saying the task was cancelled upstream", async () => {
+    const startedAt = Date.now();
+    const { status, body } = await proxy.post(`/${TOOL}`, { topic: "capped" });
+    const took = Date.now() - startedAt;
+    assert.equal(status, 504, JSON.stringify(body));
+    assert.match((body as Json).detail.message, /past the cap of 2\.5 s; the task was cancelled upstream/);
+    assert.ok(took >= 2000 && took < 3500, `took ${took} ms: past the 1.5 s timeout, stopped by the 2.5 s cap`);
+  });
+});
