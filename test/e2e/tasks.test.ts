@@ -386,3 +386,33 @@ describe("a blocking task's timeout: restarted by status changes, bounded by the
     assert.ok(took >= 2000 && took < 3500, `took ${took} ms: past the 1.5 s timeout, stopped by the 2.5 s cap`);
   });
 });
+
+describe("tasks on forwarded callers' own sessions (--forward-header)", () => {
+  let server: RemoteServer;
+  let proxy: Proxy;
+  const alice = { authorization: "Bearer alice-token" };
+  const bob = { authorization: "Bearer bob-token" };
+  before(async () => {
+    server = await startEverything("streamableHttp");
+    proxy = await startProxy(["--server-type", "streamable-http", "--forward-header", "Authorization"], [server.url]);
+    await waitForHealth(proxy, 200);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await server?.stop();
+    await stopAll();
+  });
+
+  it("runs the task on the caller's session, blocking and async, and shows it to that caller only", async () => {
+    const blocking = await proxy.post(`/${TOOL}`, { topic: "forwarded" }, alice);
+    assert.equal(blocking.status, 200, blocking.text);
+    const accepted = await proxy.post(`/${TOOL}`, { topic: "forwarded" }, { ...alice, Prefer: "respond-async" });
+    assert.equal(accepted.status, 202, accepted.text);
+    const location = accepted.headers.get("location")!;
+    assert.equal((await proxy.get(location, bob)).status, 404);
+    assert.equal((await proxy.get(location)).status, 404);
+    const done = await ended(proxy, location, alice);
+    assert.deepEqual((done.body as Json).result, blocking.body);
+    assert.ok(((await proxy.get("/health")).body as Json).details.forward.sessions_open >= 1);
+  });
+});
