@@ -272,17 +272,14 @@ function sessionOf(client: Client, who: string): TaskEnabledSession {
   return session;
 }
 
+/** A settled task's result, or the ProxyError for how it ended otherwise. */
 function resultOf(outcome: TaskOutcome<CallToolResult>, spec: TaskSpec, upstreamId: string): CallToolResult {
   if (outcome.status === "completed") return outcome.result;
   const task = upstreamId ? `the task of tool "${spec.name}"` : `tool "${spec.name}"`;
   if (outcome.status === "failed") {
-    return failWith(new UpstreamTaskError("task_failed", `${spec.who}: ${task} failed: ${outcome.error.message}`));
+    throw new UpstreamTaskError("task_failed", `${spec.who}: ${task} failed: ${outcome.error.message}`);
   }
-  return failWith(new UpstreamTaskError("task_cancelled", `${spec.who}: ${task} was cancelled upstream`));
-}
-
-function failWith(error: Error): never {
-  throw error;
+  throw new UpstreamTaskError("task_cancelled", `${spec.who}: ${task} was cancelled upstream`);
 }
 
 function snapshotOf(view: TaskView): TaskSnapshot {
