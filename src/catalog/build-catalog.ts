@@ -25,6 +25,7 @@ export function buildCatalog(tools: readonly Tool[], options: CatalogOptions): C
     }
     const inputSchema = isJsonSchemaObject(tool.inputSchema) ? tool.inputSchema : { type: "object" };
     const outputSchema = isJsonSchemaObject(tool.outputSchema) ? tool.outputSchema : undefined;
+    const taskSupport = tool.execution?.taskSupport;
     const summary = tool.title ?? tool.annotations?.title ?? titleCase(tool.name);
     byName.set(tool.name, {
       toolName: tool.name,
@@ -35,6 +36,7 @@ export function buildCatalog(tools: readonly Tool[], options: CatalogOptions): C
       inputSchema,
       ...(outputSchema ? { outputSchema } : {}),
       ...(tool.annotations ? { annotations: tool.annotations } : {}),
+      ...(taskSupport === "optional" || taskSupport === "required" ? { taskSupport } : {}),
       validate: validators.compile(inputSchema, (message, error) =>
         options.logger.warn({ tool: tool.name, ...(error === undefined ? {} : { err: error }) }, message),
       ),

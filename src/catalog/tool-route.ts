@@ -14,6 +14,11 @@ export interface ToolRoute {
   readonly inputSchema: JsonSchema;
   readonly outputSchema?: JsonSchema;
   readonly annotations?: Tool["annotations"];
+  /**
+   * The tool's `execution.taskSupport` when it runs as an MCP task: `required` (every call is a task) or `optional`
+   * (a task when the caller sends `Prefer: respond-async`). Absent for `forbidden` and for tools that do not say.
+   */
+  readonly taskSupport?: "optional" | "required";
   readonly validate: Validate;
 }
 

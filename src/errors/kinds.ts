@@ -285,3 +285,45 @@ export class UpstreamForbiddenError extends ProxyError {
     super("upstream_forbidden", 403, message, options);
   }
 }
+
+/**
+ * 503: a server's task store is full of tasks still running (every finished one was evicted first), so no
+ * `Prefer: respond-async` call can start another until one ends. Retry-After says when to try again.
+ */
+export class TooManyTasksError extends ProxyError {
+  override readonly name = "TooManyTasksError";
+  constructor(
+    message: string,
+    /** Seconds a caller should wait before trying again (sent as `Retry-After`). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super("too_many_tasks", 503, message);
+  }
+}
+
+/** 404: no task by that id for this caller: never handed out, expired, lost in a restart, or another caller's. */
+export class UnknownTaskError extends ProxyError {
+  override readonly name = "UnknownTaskError";
+  constructor(message: string) {
+    super("unknown_task", 404, message);
+  }
+}
+
+/** 409: DELETE on a task that has already ended (completed, failed or cancelled): nothing is left to cancel. */
+export class TaskFinishedError extends ProxyError {
+  override readonly name = "TaskFinishedError";
+  constructor(message: string) {
+    super("task_finished", 409, message);
+  }
+}
+
+/**
+ * 502: a tool call the upstream ran as a task did not complete: it failed (the task's own message), it was
+ * cancelled upstream, or the upstream session that ran it ended (a 2025-11-25 server's tasks live in its session).
+ */
+export class UpstreamTaskError extends ProxyError {
+  override readonly name = "UpstreamTaskError";
+  constructor(code: "task_failed" | "task_cancelled" | "task_lost", message: string, options?: ProxyErrorOptions) {
+    super(code, 502, message, options);
+  }
+}

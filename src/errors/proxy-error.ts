@@ -33,6 +33,12 @@ export type ProxyErrorCode =
   | "upstream_forbidden"
   | "client_closed"
   | "too_many_sessions"
+  | "too_many_tasks"
+  | "unknown_task"
+  | "task_failed"
+  | "task_cancelled"
+  | "task_lost"
+  | "task_finished"
   | "upstream_unauthorized"
   | "upstream_forbidden"
   | "internal";

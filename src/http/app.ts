@@ -111,7 +111,7 @@ export function createHttpApp(options: HttpAppOptions): {
   const listener = createPipeline({
     http,
     mounts,
-    callTool: createToolCaller({ maxBodyBytes: http.maxBodyBytes, logger }),
+    callTool: createToolCaller({ maxBodyBytes: http.maxBodyBytes, logger, rootPath: http.rootPath }),
     app,
     refusal: options.refusal,
     logger,

@@ -10,6 +10,7 @@ import {
   PayloadTooLargeError,
   ProxyBusyError,
   TooManySessionsError,
+  TooManyTasksError,
   ProxyError,
   UnauthorizedError,
   UpstreamUnavailableError,
@@ -69,7 +70,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     proxyError instanceof UpstreamUnavailableError ||
     proxyError instanceof ProxyBusyError ||
     proxyError instanceof AuthUnavailableError ||
-    proxyError instanceof TooManySessionsError
+    proxyError instanceof TooManySessionsError ||
+    proxyError instanceof TooManyTasksError
   )
     headers["Retry-After"] = String(proxyError.retryAfterSeconds);
   if (proxyError instanceof ProxyBusyError) headers.Connection = "close";

@@ -3,6 +3,7 @@ import { addSpecAndDocs } from "./docs.js";
 import { createHealthHandler } from "./health.js";
 import type { MountedServer } from "./mount-table.js";
 import { createOperationRoutes } from "./operation-routes.js";
+import { createTaskRoutes } from "./task-routes.js";
 
 export interface MountRouterOptions {
   server: MountedServer;
@@ -25,6 +26,7 @@ export function createMountRouter(options: MountRouterOptions): Router {
     document: () => server.document(),
     ...(server.prepareDocument ? { prepare: (req) => server.prepareDocument!(req.headers) } : {}),
   });
+  router.use(createTaskRoutes(server));
   router.get("/health", createHealthHandler(server.connection, options.healthTimeoutMs, server.forwarding));
   // The served tools as the upstream defined them: their schemas untouched ($schema, $defs, $anchor, x-mcp-header),
   // where the OpenAPI document must adapt them for OpenAPI tools.

@@ -9,6 +9,7 @@ import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
 import { writeJson } from "./write-json.js";
 import { errorText, resultBody, soleImage } from "./result-body.js";
+import { callAsTask } from "./task-call.js";
 
 /** A mounted upstream as the HTTP layer sees it. */
 export interface ToolTarget {
@@ -40,10 +41,12 @@ export type ToolCaller = (req: IncomingMessage, res: ServerResponse, target: Too
  * mcpo's shape by default, the whole MCP result to callers that prefer
  * RAW_RESULT_MEDIA_TYPE. Errors go to sendError, like express's.
  */
-export function createToolCaller(options: { maxBodyBytes: number; logger: Logger }): ToolCaller {
+export function createToolCaller(options: { maxBodyBytes: number; logger: Logger; rootPath?: string }): ToolCaller {
   const { maxBodyBytes, logger } = options;
   return (req, res, target, toolName) => {
-    callTool(req, res, target, toolName, maxBodyBytes).catch((error: unknown) => sendError(req, res, error, logger));
+    callTool(req, res, target, toolName, maxBodyBytes, options.rootPath ?? "").catch((error: unknown) =>
+      sendError(req, res, error, logger),
+    );
   };
 }
 
@@ -53,6 +56,7 @@ async function callTool(
   target: ToolTarget,
   toolName: string,
   maxBodyBytes: number,
+  rootPath: string,
 ): Promise<void> {
   // Watched from the start: a caller gone while its body is still arriving cancels the call too.
   const caller = new AbortController();
@@ -82,11 +86,22 @@ async function callTool(
     controller: caller,
     ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
   };
+  const { taskSupport } = route;
+  // A task when the tool requires it, or allows it and the caller prefers respond-async (task-call.ts).
   const result =
-    forwarding && identity
-      ? await forwarding.callTool(identity, route.toolName, args as Record<string, unknown>, callOptions)
-      : await target.connection.callTool(route.toolName, args as Record<string, unknown>, callOptions);
-  if (res.writableEnded) return; // answered meanwhile: shutdown's 503 when the grace period ran out
+    taskSupport === "required" || (taskSupport === "optional" && req.headers.prefer?.includes("respond-async"))
+      ? await callAsTask(req, res, {
+          target,
+          route: { ...route, taskSupport },
+          args: args as Record<string, unknown>,
+          identity,
+          callOptions,
+          tasksPath: `${rootPath}${mountPathOf(req.url ?? "")}/tasks`,
+        })
+      : forwarding && identity
+        ? await forwarding.callTool(identity, route.toolName, args as Record<string, unknown>, callOptions)
+        : await target.connection.callTool(route.toolName, args as Record<string, unknown>, callOptions);
+  if (res.writableEnded || !result) return; // answered meanwhile: shutdown's 503 when the grace period ran out
   // Negotiate only when the caller names the raw media type at all: parsing Accept costs on every call.
   if (
     req.headers.accept?.includes(RAW_RESULT_MEDIA_TYPE) &&
@@ -143,6 +158,14 @@ export function toolNameOf(subUrl: string): string | undefined {
   } catch {
     return name;
   }
+}
+
+/** "/github/echo/?x" → "/github": the mount's path below the root path, from a tool call's URL. */
+function mountPathOf(url: string): string {
+  const query = url.indexOf("?");
+  let path = query === -1 ? url : url.slice(0, query);
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  return path.slice(0, path.lastIndexOf("/"));
 }
 
 /** 200 with a JSON body of media type `type`, varying by Accept (and Origin, when CORS set it). */

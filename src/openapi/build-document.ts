@@ -10,6 +10,7 @@ import {
   healthResponseSchema,
   validationErrorResponseSchema,
 } from "./route-schemas.js";
+import { addTaskPaths } from "./task-paths.js";
 import { translateSchema } from "./translate-schema.js";
 import { addOperationPaths, type OperationsMount } from "./operation-paths.js";
 
@@ -166,11 +167,13 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   }
   addOperationPaths(registry, input.mounts, ids, { security, error });
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: { title: input.title, description: input.description, version: input.version },
     ...(input.serverUrl ? { servers: [{ url: input.serverUrl }] } : {}),
   });
+  addTaskPaths(document, input.mounts);
+  return document;
 }
 
 /** Whether a tool's input schema names any parameter (or may, through a reference or a combination). */

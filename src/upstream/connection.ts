@@ -34,6 +34,14 @@ import { endSession, openSession, type Session } from "./session.js";
 import { stderrLogger } from "./stderr-log.js";
 import { runRequest, type RequestSender } from "./request.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
+import {
+  blockingTask,
+  closeTaskSession,
+  taskStarter,
+  type TaskSpec,
+  type TaskStart,
+  type TaskStatusListener,
+} from "./tasks.js";
 import { waitForReady } from "./wait-for-state.js";
 import { isLegacySameOriginIssuer } from "./oauth/legacy-issuer.js";
 import { UpstreamAuth } from "./oauth/upstream-auth.js";
@@ -550,6 +558,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     if (!session) return;
     this.#session = undefined;
     endSession(session);
+    closeTaskSession(session.client);
     if (this.#lifetime.signal.aborted) return;
     this.#health.recordFailure(reason);
     this.#setState("reconnecting");
@@ -655,6 +664,37 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Senders (for `request`, or a forwarded session's) of a tool call run as an MCP task (tasks.ts): `blocking` runs
+   * it to its end within the call's bounds (`timeoutMs` as CallOptions'), `start` returns it running.
+   */
+  toolTask(
+    name: string,
+    args: Record<string, unknown>,
+    options: { required: boolean; timeoutMs?: number; onStatus?: TaskStatusListener },
+  ): { blocking: RequestSender<CallToolResult>; start: RequestSender<TaskStart> } {
+    const { settings } = this.#options.server;
+    const definition = this.#definitions.get(name);
+    const spec: TaskSpec = {
+      name,
+      args,
+      required: options.required,
+      who: this.who,
+      inputs: this.#inputs,
+      pollTimeoutMs: settings.toolTimeoutMs,
+      ...(definition ? { definition } : {}),
+    };
+    return {
+      blocking: blockingTask(spec, {
+        timeoutMs: options.timeoutMs ?? settings.toolTimeoutMs,
+        capMs: options.timeoutMs ?? settings.maxToolTimeoutMs,
+        hard: options.timeoutMs !== undefined,
+        ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+      }),
+      start: taskStarter(spec),
+    };
   }
 
   /**

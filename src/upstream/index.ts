@@ -16,3 +16,4 @@ export {
   type Resource,
   type ResourceTemplate,
 } from "./offerings.js";
+export type { TaskSnapshot, TaskStart, TaskStatus, TaskStatusListener, UpstreamTask } from "./tasks.js";
