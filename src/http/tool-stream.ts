@@ -58,19 +58,19 @@ export function startedToolStream(res: ServerResponse): ToolStream | undefined {
 /** Prepares `res` to answer as a stream (see ToolStream); writes nothing yet. */
 export function openToolStream(res: ServerResponse, heartbeatMs = HEARTBEAT_INTERVAL_MS): ToolStream {
   let heartbeat: NodeJS.Timeout | undefined;
-  // Set on every write: the heartbeat only speaks when nothing else did within its interval.
-  let spoke = false;
+  // When something was last written: the heartbeat speaks only after a whole interval of silence.
+  let spokeAt = 0;
   let started = false;
 
   const stop = (): void => {
-    clearInterval(heartbeat);
+    clearTimeout(heartbeat);
     heartbeat = undefined;
   };
   const writable = (): boolean => !res.writableEnded && !res.destroyed;
   const write = (text: string): void => {
     if (!started) stream.start();
     if (!writable()) return;
-    spoke = true;
+    spokeAt = Date.now();
     res.write(text);
   };
   const end = (text: string): void => {
@@ -92,10 +92,15 @@ export function openToolStream(res: ServerResponse, heartbeatMs = HEARTBEAT_INTE
         Vary: vary ? `${String(vary)}, Accept` : "Accept",
       });
       res.flushHeaders();
-      heartbeat = setInterval(() => {
-        if (!spoke) write(": keep-alive\n\n");
-        spoke = false;
-      }, heartbeatMs);
+      // One timer for the stream, not one per event: when it fires early (something was written meanwhile), it
+      // waits for the rest of the interval.
+      const beat = (): void => {
+        if (!writable()) return stop();
+        if (Date.now() - spokeAt >= heartbeatMs) write(": keep-alive\n\n");
+        heartbeat = setTimeout(beat, Math.max(1, heartbeatMs - (Date.now() - spokeAt)));
+      };
+      spokeAt = Date.now();
+      heartbeat = setTimeout(beat, heartbeatMs);
       res.once("close", stop);
     },
     progress(progress) {

@@ -156,18 +156,18 @@ describe("streaming tool calls (Accept: text/event-stream)", () => {
         },
       );
       assert.deepEqual(names(streamed), ["progress", "progress", "progress", "result"]);
-      // ...and progress does not extend it: 4 × 300 ms against 1 s.
+      // ...and progress does not extend it: steps of 400 ms against 1 s.
       const cut = await streamCall(
         proxy,
         "/steps",
-        { steps: 4, ms: 300, tag: "cut" },
-        {
-          headers: { "x-tool-timeout": "1" },
-        },
+        { steps: 4, ms: 400, tag: "cut" },
+        { headers: { "x-tool-timeout": "1" } },
       );
-      assert.deepEqual(names(cut), ["progress", "progress", "progress", "error"]);
+      assert.equal(cut.events.at(-1)!.event, "error");
       assert.equal(cut.events.at(-1)!.data.status, 504);
       assert.equal(cut.events.at(-1)!.data.detail.code, "upstream_timeout");
+      const before = names(cut).slice(0, -1);
+      assert.ok(before.length >= 1 && before.every((name) => name === "progress"), names(cut).join(", "));
     });
 
     it("ends with an error event, status 500 and the plain body, when the tool reports an error", async () => {
