@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createParser } from "eventsource-parser";
 import { STREAM_FIXTURE_STDIO } from "../fixtures/stream-server.js";
+import { startV2Http, V2_STDIO } from "../fixtures/v2/index.js";
 import { EVERYTHING_STDIO, startEverything } from "../helpers/everything.js";
 import { freePort } from "../helpers/ports.js";
 import { run, stopAll, type Running } from "../helpers/processes.js";
@@ -77,15 +78,15 @@ async function startStreamFixtureHttp(): Promise<{ url: string; process: Running
 describe("streaming tool calls (Accept: text/event-stream)", () => {
   after(stopAll);
 
-  for (const transport of ["stdio", "streamable-http"] as const) {
+  for (const transport of ["stdio", "streamable-http", "sse"] as const) {
     describe(`server-everything over ${transport}`, () => {
       let proxy: Proxy;
       before(async () => {
         if (transport === "stdio") {
           proxy = await startProxy([], EVERYTHING_STDIO);
         } else {
-          const upstream = await startEverything("streamableHttp");
-          proxy = await startProxy(["--type", "streamable-http"], [upstream.url]);
+          const upstream = await startEverything(transport === "sse" ? "sse" : "streamableHttp");
+          proxy = await startProxy(["--type", transport], [upstream.url]);
         }
         await waitForHealth(proxy, 200);
       });
@@ -322,6 +323,20 @@ describe("streaming tool calls (Accept: text/event-stream)", () => {
       assert.equal((refused.body as Json).detail.code, "upstream_unavailable");
     });
   });
+
+  for (const transport of ["stdio", "streamable-http"] as const) {
+    it(`streams progress from a 2026-07-28 server over ${transport}`, async () => {
+      const target =
+        transport === "stdio" ? [...V2_STDIO["modern-only"]] : [(await startV2Http({ era: "modern-only" })).url];
+      const proxy = await startProxy(transport === "stdio" ? [] : ["--type", "streamable-http"], target);
+      await waitForHealth(proxy, 200);
+      const streamed = await streamCall(proxy, "/progress", { steps: 3, intervalMs: 50 });
+      assert.deepEqual(names(streamed), ["progress", "progress", "progress", "result"]);
+      assert.deepEqual(streamed.events[2]!.data, { progress: 3, total: 3, message: "step 3 of 3" });
+      assert.equal(streamed.events[3]!.data, "progressed 3 steps");
+      await proxy.stop();
+    });
+  }
 
   it("answers a plain 503 when the upstream is down before the call is sent", async () => {
     const proxy = await startProxy(
