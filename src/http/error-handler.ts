@@ -16,6 +16,7 @@ import {
   UpstreamUnavailableError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
+import { startedToolStream } from "./tool-stream.js";
 import { writeJson } from "./write-json.js";
 
 /** The JSON body of an error response, in FastAPI's shape as Python mcpo answers. */
@@ -61,6 +62,12 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
   else if (status >= 500) logger.warn(context, proxyError.message);
   else logger.debug(context, proxyError.message);
   if (res.writableEnded) return;
+  // A streamed call (tool-stream.ts) already answered 200: the error is its last event.
+  const stream = res.headersSent && status !== 499 ? startedToolStream(res) : undefined;
+  if (stream) {
+    stream.error(status, errorBody(proxyError));
+    return;
+  }
   if (res.headersSent || status === 499) {
     res.destroy();
     return;

@@ -4,12 +4,13 @@ import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
 import type { AllowList, ImageResults } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
-import type { ForwardedSessions, UpstreamConnection } from "../upstream/index.js";
+import type { CallOptions, ForwardedSessions, UpstreamConnection } from "../upstream/index.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
 import { writeJson } from "./write-json.js";
 import { errorText, resultBody, soleImage } from "./result-body.js";
-import { callAsTask } from "./task-call.js";
+import { callAsTask, prefersAsync } from "./task-call.js";
+import { EVENT_STREAM_MEDIA_TYPE, openToolStream, type ToolStream } from "./tool-stream.js";
 
 /** A mounted upstream as the HTTP layer sees it. */
 export interface ToolTarget {
@@ -82,26 +83,39 @@ async function callTool(
   if (problems) throw new InvalidArgumentsError(`Invalid arguments for tool "${toolName}"`, problems);
   if (caller.signal.aborted) return; // nobody is left to answer
 
-  const callOptions = {
+  const callOptions: CallOptions = {
     controller: caller,
     ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
   };
   const { taskSupport } = route;
   // A task when the tool requires it, or allows it and the caller prefers respond-async (task-call.ts).
-  const result =
-    taskSupport === "required" || (taskSupport === "optional" && req.headers.prefer?.includes("respond-async"))
-      ? await callAsTask(req, res, {
-          target,
-          route: { ...route, taskSupport },
-          args: args as Record<string, unknown>,
-          identity,
-          callOptions,
-          tasksPath: `${rootPath}${mountPathOf(req.url ?? "")}/tasks`,
-        })
-      : forwarding && identity
-        ? await forwarding.callTool(identity, route.toolName, args as Record<string, unknown>, callOptions)
-        : await target.connection.callTool(route.toolName, args as Record<string, unknown>, callOptions);
+  const asTask =
+    taskSupport === "required" || (taskSupport === "optional" && req.headers.prefer?.includes("respond-async"));
+  // Server-Sent Events only for a caller that names them (cheap check first): see tool-stream.ts. A task handed
+  // out with 202 (respond-async) is answered in JSON whatever the Accept.
+  const stream =
+    req.headers.accept?.includes(EVENT_STREAM_MEDIA_TYPE) && !(asTask && prefersAsync(req.headers.prefer))
+      ? streamFor(req, res, callOptions)
+      : undefined;
+  const result = asTask
+    ? await callAsTask(req, res, {
+        target,
+        route: { ...route, taskSupport },
+        args: args as Record<string, unknown>,
+        identity,
+        callOptions,
+        tasksPath: `${rootPath}${mountPathOf(req.url ?? "")}/tasks`,
+        ...(stream ? { onStatus: (snapshot) => stream.task(snapshot) } : {}),
+      })
+    : forwarding && identity
+      ? await forwarding.callTool(identity, route.toolName, args as Record<string, unknown>, callOptions)
+      : await target.connection.callTool(route.toolName, args as Record<string, unknown>, callOptions);
   if (res.writableEnded || !result) return; // answered meanwhile: shutdown's 503 when the grace period ran out
+  if (stream) {
+    if (result.isError) throw new ToolExecutionError(errorText(result)); // an `error` event (sendError)
+    stream.result(resultBody(result, route.outputSchema !== undefined));
+    return;
+  }
   // Negotiate only when the caller names the raw media type at all: parsing Accept costs on every call.
   if (
     req.headers.accept?.includes(RAW_RESULT_MEDIA_TYPE) &&
@@ -144,6 +158,20 @@ function sendImage(res: ServerResponse, image: { data: string; mimeType: string 
     Vary: vary ? `${String(vary)}, Accept` : "Accept",
   });
   res.end(bytes);
+}
+
+/**
+ * The stream for a caller that prefers `text/event-stream` to JSON (`application/json, text/event-stream;q=0.1`
+ * stays JSON), wired into the call: it starts when the call goes upstream, so a failure before that (503 with the
+ * upstream down, 504 in the queue) is still a plain HTTP error.
+ */
+function streamFor(req: IncomingMessage, res: ServerResponse, callOptions: CallOptions): ToolStream | undefined {
+  if (accepts(req).type(["application/json", EVENT_STREAM_MEDIA_TYPE]) !== EVENT_STREAM_MEDIA_TYPE) return undefined;
+  const stream = openToolStream(res);
+  callOptions.onSent = () => stream.start();
+  callOptions.onProgress = (progress) => stream.progress(progress);
+  callOptions.onLog = (log) => stream.log(log);
+  return stream;
 }
 
 /** "/echo", "/echo/", "/echo?x" → "echo"; undefined when the path names no single tool. */

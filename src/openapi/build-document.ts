@@ -86,6 +86,7 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   });
 
   registry.registerComponent("schemas", "McpCallToolResult", CALL_TOOL_RESULT_SCHEMA);
+  registry.registerComponent("schemas", "McpToolEventStream", EVENT_STREAM_SCHEMA);
   // Ids stay unique across mounts.
   const ids = new OperationIdAllocator();
   for (const mount of input.mounts) {
@@ -141,12 +142,14 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
           200: {
             description:
               `Tool result. With \`Accept: ${RAW_RESULT_MEDIA_TYPE}\`: the whole MCP CallToolResult, ` +
-              "with status 200 even when the tool reports an error (isError)",
+              "with status 200 even when the tool reports an error (isError). With `Accept: text/event-stream`: " +
+              "the call as Server-Sent Events",
             content: {
               "application/json": { schema: result },
               [RAW_RESULT_MEDIA_TYPE]: {
                 schema: output ? { allOf: [rawResult, { properties: { structuredContent: output } }] } : rawResult,
               },
+              "text/event-stream": { schema: { $ref: "#/components/schemas/McpToolEventStream" } },
             },
           },
           400: error("The body is not valid JSON"),
@@ -175,6 +178,22 @@ export function buildOpenApiDocument(input: DocumentInput): OpenAPIObject {
   addTaskPaths(document, input.mounts);
   return document;
 }
+
+/**
+ * A streamed call (`Accept: text/event-stream`), in prose: OpenAPI 3.1 cannot type the events themselves
+ * (`itemSchema` is 3.2's). One component for every tool: the document stays small (Open WebUI fetches it often).
+ */
+const EVENT_STREAM_SCHEMA = {
+  type: "string",
+  description:
+    "Server-Sent Events, sent as they happen. `progress`: {progress, total?, message?} for each progress " +
+    "notification of the call. `log`: {level, logger?, data}, a log message the upstream sent about this call " +
+    "(Streamable HTTP upstreams only). `task`: {status, status_message?}, each status of the MCP task a tool runs " +
+    "as. Then exactly one of `result` (data: the JSON body a plain call answers) or " +
+    "`error` (data: {status, detail}, the status and body a plain call would have answered), and the stream ends. " +
+    "A `: keep-alive` comment goes out after 15 s without an event. Errors found before the call is sent " +
+    "(authentication, validation, an upstream that is down) are plain HTTP errors.",
+} as const;
 
 /** Whether a tool's input schema names any parameter (or may, through a reference or a combination). */
 function declaresParameters(schema: JsonSchema): boolean {

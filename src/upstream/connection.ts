@@ -22,6 +22,7 @@ import {
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { classifyError, formatSeconds, isBrokenStream, isUnreachable } from "./classify-error.js";
+import { deliverCallLog, outsideCallLogs } from "./call-logs.js";
 import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
 import { incompatibleHint, initialVerdict, missedProbe, offeredRevisions } from "./era.js";
@@ -31,6 +32,7 @@ import { connectWithRetry, slowestRetryWaitMs } from "./retry-loop.js";
 import { listAllTools } from "./list-tools.js";
 import { OfferingsKeeper, type Offerings } from "./offerings.js";
 import { endSession, openSession, type Session } from "./session.js";
+import { keepNotificationOrder } from "./notification-order.js";
 import { stderrLogger } from "./stderr-log.js";
 import { runRequest, type RequestSender } from "./request.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
@@ -167,6 +169,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       settings: options.server.settings,
       log: this.#log,
       session: (operation) => this.#requireSession(operation),
+      logsInCallContext: options.server.transport.type === "streamable-http",
       lose: (client, reason) => this.#lose(client, reason),
       waitUntilReady: (timeoutMs, operation, signal) => this.#waitUntilReady(timeoutMs, operation, signal),
       classify: (error, operation, timeoutMs) => {
@@ -219,7 +222,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   /** Starts connecting in the background; never throws. */
   start(): void {
     if (this.#connecting || this.#lifetime.signal.aborted) return;
-    this.#connecting = (this.#options.role === "caller" ? this.#connectOnce() : this.#connectWithRetry())
+    // Outside any call's log context: a reconnect a streaming call set off must not hand it the new session's logs.
+    this.#connecting = outsideCallLogs(() =>
+      this.#options.role === "caller" ? this.#connectOnce() : this.#connectWithRetry(),
+    )
       .catch((error: unknown) => {
         if (!this.#lifetime.signal.aborted) this.#log.error({ err: error }, "connect loop ended unexpectedly");
       })
@@ -402,6 +408,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   #established(dialed: Dialed): void {
     const { client, transport, tools, warnings } = dialed;
+    keepNotificationOrder(transport);
     for (const warning of warnings) this.#log.warn(warning);
     this.#health.skippedTools = dialed.skipped;
     const settings = this.#options.server.settings;
@@ -423,6 +430,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.#offerings.reset(client, dialed.offerings);
     client.setNotificationHandler("notifications/prompts/list_changed", () => this.#offerings.changed(client));
     client.setNotificationHandler("notifications/resources/list_changed", () => this.#offerings.changed(client));
+    client.setNotificationHandler("notifications/message", deliverCallLog);
     // On 2026-07-28 the change stream is the one long-lived request: its end, unasked, means the upstream went away.
     // (Ended by the server on purpose, it is gone too: a reconnect listens again and reloads the tools.)
     void dialed.subscription?.closed.then((how) => {

@@ -32,6 +32,7 @@ export async function runRequest<T>(
     const session = context.session(operation);
     const done = session.watch?.begin();
     try {
+      options.onSent?.();
       const result = await send(session.client, { timeout: leftMs, signal: controller.signal });
       context.succeeded();
       return result;

@@ -1,4 +1,4 @@
-import type { CallToolResult, Client, Tool } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client, Progress, Tool } from "@modelcontextprotocol/client";
 import type { ConnectionSettings } from "../config/schema.js";
 import {
   ClientClosedRequestError,
@@ -9,6 +9,7 @@ import {
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { formatSeconds, isLostSession, isUnreadableReply } from "./classify-error.js";
+import { withCallLogs, type CallLog } from "./call-logs.js";
 import type { CallInputs, InputBroker, UnsatisfiedInput } from "./elicitation.js";
 import type { SilenceWatch } from "./silence-watch.js";
 import { UpstreamBusyError } from "./transports/errors.js";
@@ -21,6 +22,15 @@ export interface CallOptions {
   controller?: AbortController;
   /** Shortens the server's tool timeout for this call; it is then also the hard cap. */
   timeoutMs?: number;
+  /** Called when the call goes upstream (after any wait for a reconnect or a slot); again if it is retried. */
+  onSent?: () => void;
+  /** Each progress notification of this call (they are asked for then even with `timeoutMs`, which they never extend). */
+  onProgress?: (progress: Progress) => void;
+  /**
+   * Each `notifications/message` of this call. Only where the transport ties it to the call for certain: a message
+   * on the call's own response stream (Streamable HTTP). Elsewhere (stdio, legacy SSE) none arrive (see call-logs.ts).
+   */
+  onLog?: (log: CallLog) => void;
 }
 
 /** What a call needs of its connection. */
@@ -31,6 +41,8 @@ export interface CallContext {
   readonly log: Logger;
   /** The current session, or a 503-mapped error. */
   session(operation: string): { client: Client; watch?: SilenceWatch; inputsInCallContext: boolean };
+  /** Whether a server's messages about a call arrive in the call's async context (Streamable HTTP: see call-logs.ts). */
+  readonly logsInCallContext: boolean;
   /**
    * The tool as the SDK's callTool should see it (for the 2026-07-28 `Mcp-Param-*` headers), if listed. Its
    * outputSchema is left out: results are passed on as the upstream made them, not judged by the SDK.
@@ -71,12 +83,13 @@ export async function callTool(
   const controller = options.controller ?? new AbortController();
   let capTimer: NodeJS.Timeout | undefined;
   let capped = false;
-  // A caller-set timeout (X-Tool-Timeout) is a hard bound: progress does not extend it.
+  const { onProgress, onLog } = options;
+  // A caller-set timeout (X-Tool-Timeout) is a hard bound: progress does not extend it (but is still passed on).
   const progress =
     options.timeoutMs === undefined
       ? {
           resetTimeoutOnProgress: true,
-          onprogress: () => {
+          onprogress: (update: Progress) => {
             capTimer ??= setTimeout(
               () => {
                 capped = true;
@@ -84,9 +97,12 @@ export async function callTool(
               },
               Math.max(0, capMs - (Date.now() - startedAt)),
             );
+            onProgress?.(update);
           },
         }
-      : {};
+      : onProgress
+        ? { onprogress: onProgress }
+        : {};
   try {
     return await attempts();
   } finally {
@@ -107,7 +123,8 @@ export async function callTool(
       const inputs: CallInputs = {};
       const toolDefinition = context.definition(name);
       try {
-        const result = await context.inputs.track(inputs, session.inputsInCallContext, () =>
+        options.onSent?.();
+        const send = (): Promise<CallToolResult> =>
           session.client.callTool(
             { name, arguments: args },
             // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
@@ -117,7 +134,11 @@ export async function callTool(
               ...progress,
               ...(toolDefinition ? { toolDefinition } : {}),
             },
-          ),
+          );
+        const result = await context.inputs.track(
+          inputs,
+          session.inputsInCallContext,
+          onLog && context.logsInCallContext ? () => withCallLogs(onLog, send) : send,
         );
         // The server went on without the input it asked for: its answer is not what the caller wanted.
         if (inputs.unsatisfied) throw inputRequired(context, operation, inputs.unsatisfied);
