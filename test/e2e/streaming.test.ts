@@ -129,6 +129,36 @@ describe("streaming tool calls (Accept: text/event-stream)", () => {
           assert.deepEqual(streamed.events[0]!.data, plain.body, tool);
         }
       });
+
+      if (transport === "stdio") {
+        it("streams a task's statuses as task events, then its result; with respond-async, 202 JSON instead", async () => {
+          const streamed = await streamCall(proxy, "/simulate-research-query", { topic: "tides" });
+          assert.equal(streamed.status, 200);
+          const tasks = streamed.events.filter((event) => event.event === "task");
+          assert.ok(tasks.length >= 2, `task events: ${JSON.stringify(tasks)}`);
+          assert.equal(tasks[0]!.data.status, "working");
+          assert.ok(
+            tasks.some((event) => /Analyzing content/.test(String(event.data.status_message))),
+            "the stages show as they run",
+          );
+          const last = streamed.events.at(-1)!;
+          assert.equal(last.event, "result");
+          assert.match(String(last.data), /# Research Report: tides/);
+          assert.ok(last.at - tasks[0]!.at >= 2000, "the statuses came while it ran, not at its end");
+
+          const handedOut = await streamCall(
+            proxy,
+            "/simulate-research-query",
+            { topic: "tides" },
+            {
+              headers: { prefer: "respond-async" },
+            },
+          );
+          assert.equal(handedOut.status, 202);
+          assert.match(String((handedOut.body as Json).location), /^\/tasks\//);
+          assert.equal((await proxy.get(String((handedOut.body as Json).location))).status, 200);
+        });
+      }
     });
   }
 
