@@ -11,7 +11,8 @@ import {
   type RequestSender,
 } from "../upstream/index.js";
 import { readJsonBody } from "./json-body.js";
-import { requestedTimeoutMs, TOOL_TIMEOUT_HEADER, type ToolTarget } from "./tool-handler.js";
+import { sendUpstreamBytes } from "./upstream-bytes.js";
+import { requestedTimeoutMs, TOOL_TIMEOUT_HEADER, watchCaller, type ToolTarget } from "./tool-handler.js";
 
 export interface OperationRoutesOptions {
   server: ToolTarget;
@@ -73,20 +74,10 @@ export function createOperationRoutes(options: OperationRoutesOptions): Router {
   async function readResource(req: Request, res: Response, uri: string): Promise<void> {
     const result = await run(req, res, server, `resource ${JSON.stringify(uri)}`, OPERATIONS.readResource(uri));
     if (res.writableEnded) return;
-    res.vary("Accept"); // kept beside CORS's Vary: Origin
     const raw = rawAnswer(req, result);
-    if (!raw) return send(res, { contents: result.contents });
-    // writeHead, not express's set(): that adds a charset to text types, which a blob's bytes may not be in.
-    res
-      .writeHead(200, {
-        "Content-Type": raw.type,
-        "Cache-Control": "no-store",
-        // The upstream's bytes on this origin: never sniffed into something else, never run as a page.
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Content-Length": raw.bytes.length,
-      })
-      .end(raw.bytes);
+    if (raw) return sendUpstreamBytes(res, raw.type, raw.bytes); // not express's set(): it adds a charset to text types
+    res.vary("Accept"); // kept beside CORS's Vary: Origin
+    send(res, { contents: result.contents });
   }
 
   async function getPrompt(
@@ -121,10 +112,7 @@ async function run<T>(
   operation: string,
   sender: RequestSender<T>,
 ): Promise<T> {
-  const caller = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) caller.abort();
-  });
+  const caller = watchCaller(res);
   const requested = requestedTimeoutMs(req.headers[TOOL_TIMEOUT_HEADER]);
   const options: CallOptions = {
     controller: caller,

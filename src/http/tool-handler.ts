@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.js";
 import type { CallOptions, ForwardedSessions, UpstreamConnection } from "../upstream/index.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
+import { sendUpstreamBytes } from "./upstream-bytes.js";
 import { writeJson } from "./write-json.js";
 import { errorText, resultBody, soleImage } from "./result-body.js";
 import { callAsTask, prefersAsync } from "./task-call.js";
@@ -60,10 +61,7 @@ async function callTool(
   rootPath: string,
 ): Promise<void> {
   // Watched from the start: a caller gone while its body is still arriving cancels the call too.
-  const caller = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) caller.abort();
-  });
+  const caller = watchCaller(res);
   // Forwarding: the caller's identity, read once (values never logged); nothing is done here without `forward`.
   const forwarding = target.forwarding;
   const identity = forwarding?.identityOf(req.headers);
@@ -128,7 +126,9 @@ async function callTool(
   if (result.isError) throw new ToolExecutionError(errorText(result));
   if (route.outputSchema === undefined) {
     const image = soleImage(result);
-    if (image && wantsImage(req, image.mimeType, target.imageResults)) return sendImage(res, image);
+    if (image && wantsImage(req, image.mimeType, target.imageResults)) {
+      return sendUpstreamBytes(res, image.mimeType, Buffer.from(image.data, "base64"));
+    }
   }
   sendJson(res, resultBody(result, route.outputSchema !== undefined), "application/json");
 }
@@ -145,21 +145,6 @@ function wantsImage(req: IncomingMessage, mimeType: string, setting: ImageResult
   return accepts(req).type(offered) === mimeType;
 }
 
-/** 200 with an image's bytes, as Open WebUI shows a model a picture. */
-function sendImage(res: ServerResponse, image: { data: string; mimeType: string }): void {
-  const bytes = Buffer.from(image.data, "base64");
-  const vary = res.getHeader("Vary");
-  res.writeHead(200, {
-    "Content-Type": image.mimeType,
-    "Content-Length": bytes.length,
-    // Bytes an upstream chose, under our origin: never sniffed into something else, never run if opened.
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    Vary: vary ? `${String(vary)}, Accept` : "Accept",
-  });
-  res.end(bytes);
-}
-
 /**
  * The stream for a caller that prefers `text/event-stream` to JSON (`application/json, text/event-stream;q=0.1`
  * stays JSON), wired into the call: it starts when the call goes upstream, so a failure before that (503 with the
@@ -172,6 +157,15 @@ function streamFor(req: IncomingMessage, res: ServerResponse, callOptions: CallO
   callOptions.onProgress = (progress) => stream.progress(progress);
   callOptions.onLog = (log) => stream.log(log);
   return stream;
+}
+
+/** A controller aborted when the caller goes away before its answer is written: the call is then cancelled upstream. */
+export function watchCaller(res: ServerResponse): AbortController {
+  const caller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) caller.abort();
+  });
+  return caller;
 }
 
 /** "/echo", "/echo/", "/echo?x" → "echo"; undefined when the path names no single tool. */
