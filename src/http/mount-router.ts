@@ -38,6 +38,7 @@ export function createMountRouter(options: MountRouterOptions): Router {
   });
   router.use(createOperationRoutes({ server, maxBodyBytes: options.maxBodyBytes }));
   router.get("/", function index(_req, res) {
+    const offered = server.connection.offerings;
     res.json({
       name: server.title(),
       docs: `${publicPath}/docs`,
@@ -45,6 +46,10 @@ export function createMountRouter(options: MountRouterOptions): Router {
       health: `${publicPath}/health`,
       definitions: `${publicPath}/tools`,
       tools: server.catalog?.routes.map((route) => `${publicPath}${route.path}`) ?? [],
+      ...(offered.resources
+        ? { resources: `${publicPath}/resources`, resource_templates: `${publicPath}/resources/templates` }
+        : {}),
+      ...(offered.prompts ? { prompts: `${publicPath}/prompts` } : {}),
     });
   });
 

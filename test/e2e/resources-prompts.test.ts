@@ -80,6 +80,11 @@ for (const transport of ["stdio", "streamableHttp"] as const) {
         EVERYTHING_PROMPTS,
       );
       assert.deepEqual(Object.keys(prompts.body as Json), ["prompts"]);
+      const index = (await proxy.get("/")).body as Json;
+      assert.deepEqual(
+        [index.resources, index.resource_templates, index.prompts],
+        ["/resources", "/resources/templates", "/prompts"],
+      );
     });
 
     it("reads a text resource by GET and by POST, as MCP gives it", async () => {
@@ -324,6 +329,8 @@ describe("servers without resources or prompts", () => {
       [],
     );
     assert.equal(doc.components.schemas.McpResource, undefined);
+    const index = (await proxy.get("/")).body as Json;
+    assert.deepEqual([index.resources, index.prompts], [undefined, undefined], "the index links none");
     await proxy.stop();
   });
 });
