@@ -27,6 +27,7 @@ import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
 import { incompatibleHint, initialVerdict, missedProbe, offeredRevisions } from "./era.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
+import { CoalescedReload } from "./coalesced-reload.js";
 import { ConcurrencyLimiter, LimiterTimeoutError } from "./limiter.js";
 import { connectWithRetry, slowestRetryWaitMs } from "./retry-loop.js";
 import { listAllTools } from "./list-tools.js";
@@ -122,13 +123,12 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #everConnected = false;
   #nextAttemptAt = 0;
   #tools: readonly Tool[] = [];
-  /** The tool list reload of `tools/list_changed` (see #toolsChanged). */
-  #refresh: { client: Client | undefined; running: boolean; pending: boolean; coalesced: number } = {
-    client: undefined,
-    running: false,
-    pending: false,
-    coalesced: 0,
-  };
+  /** `tools/list_changed`: the tool list reloaded, a burst of notifications coalesced (two lists, not one each). */
+  readonly #toolsReload = new CoalescedReload(
+    (client) => this.#refreshTools(client),
+    (client) => client === this.#session?.client,
+    (notifications) => this.#log.info({ notifications }, "more tools/list_changed arrived while reloading; coalesced"),
+  );
   #serverInfo: UpstreamServerInfo | undefined;
   /** What the upstream offers besides tools (resources, prompts), kept up to date (offerings.ts). */
   readonly #offerings: OfferingsKeeper;
@@ -426,7 +426,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       ...(dialed.subscription ? { subscription: dialed.subscription } : {}),
       era: dialed.era,
     });
-    client.setNotificationHandler("notifications/tools/list_changed", () => this.#toolsChanged(client));
+    client.setNotificationHandler("notifications/tools/list_changed", () => this.#toolsReload.changed(client));
     this.#offerings.reset(client, dialed.offerings);
     client.setNotificationHandler("notifications/prompts/list_changed", () => this.#offerings.changed(client));
     client.setNotificationHandler("notifications/resources/list_changed", () => this.#offerings.changed(client));
@@ -469,32 +469,6 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #setTools(tools: readonly Tool[]): void {
     this.#tools = tools;
     this.#definitions = new Map(tools.map((tool) => [tool.name, { ...tool, outputSchema: undefined }]));
-  }
-
-  /**
-   * `tools/list_changed`: refreshes are coalesced, at most one in flight and one pending, so a burst of
-   * notifications costs two tool lists (and two catalog rebuilds), not one each.
-   */
-  #toolsChanged(client: Client): void {
-    if (this.#refresh.client === client && this.#refresh.running) {
-      this.#refresh.pending = true;
-      this.#refresh.coalesced++;
-      return;
-    }
-    this.#refresh = { client, running: true, pending: false, coalesced: 0 };
-    void this.#refreshUntilSettled(client);
-  }
-
-  async #refreshUntilSettled(client: Client): Promise<void> {
-    const state = this.#refresh;
-    do {
-      state.pending = false;
-      await this.#refreshTools(client);
-    } while (state.pending && client === this.#session?.client);
-    state.running = false;
-    if (state.coalesced > 0) {
-      this.#log.info({ notifications: state.coalesced }, "more tools/list_changed arrived while reloading; coalesced");
-    }
   }
 
   async #refreshTools(client: Client): Promise<void> {

@@ -9,6 +9,7 @@ import type {
 } from "@modelcontextprotocol/client";
 import type { Logger } from "../log/logger.js";
 import type { RequestSender } from "./request.js";
+import { CoalescedReload } from "./coalesced-reload.js";
 
 export type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate };
 
@@ -168,16 +169,17 @@ export interface OfferingsKeeperOptions {
 
 /**
  * Holds a connection's Offerings, set by each session's dial and reloaded on `prompts/list_changed` and
- * `resources/list_changed`: at most one reload in flight and one pending (as tools/list_changed is coalesced in
- * connection.ts), so a burst of notifications costs two reloads; a reload for a session since replaced is dropped.
+ * `resources/list_changed`, coalesced as tools/list_changed is (coalesced-reload.ts); a reload for a session since
+ * replaced is dropped.
  */
 export class OfferingsKeeper {
   #current: Offerings = NO_OFFERINGS;
   #client: Client | undefined;
-  /** The session a reload runs for, if one does. */
-  #running: Client | undefined;
-  #pending = false;
   readonly #options: OfferingsKeeperOptions;
+  readonly #reload = new CoalescedReload(
+    (client) => this.#load(client),
+    (client) => client === this.#client,
+  );
 
   constructor(options: OfferingsKeeperOptions) {
     this.#options = options;
@@ -191,35 +193,21 @@ export class OfferingsKeeper {
   reset(client: Client, offerings: Offerings): void {
     this.#client = client;
     this.#current = offerings;
-    this.#pending = false;
   }
 
   /** A list_changed notification on `client`'s session. */
   changed(client: Client): void {
-    if (client !== this.#client) return;
-    if (this.#running === client) {
-      this.#pending = true;
-      return;
-    }
-    void this.#reload(client);
+    if (client === this.#client) this.#reload.changed(client);
   }
 
-  async #reload(client: Client): Promise<void> {
-    this.#running = client;
-    try {
-      do {
-        this.#pending = false;
-        const offerings = await loadOfferings(client, { timeout: this.#options.timeoutMs }, this.#options.log);
-        if (client !== this.#client) return;
-        this.#current = offerings;
-        this.#options.log.info(
-          { prompts: offerings.promptList.length, resource_templates: offerings.templates.length },
-          "prompt or resource list changed upstream; reloaded",
-        );
-        this.#options.onChange(offerings);
-      } while (this.#pending && client === this.#client);
-    } finally {
-      if (this.#running === client) this.#running = undefined;
-    }
+  async #load(client: Client): Promise<void> {
+    const offerings = await loadOfferings(client, { timeout: this.#options.timeoutMs }, this.#options.log);
+    if (client !== this.#client) return;
+    this.#current = offerings;
+    this.#options.log.info(
+      { prompts: offerings.promptList.length, resource_templates: offerings.templates.length },
+      "prompt or resource list changed upstream; reloaded",
+    );
+    this.#options.onChange(offerings);
   }
 }
