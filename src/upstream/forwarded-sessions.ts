@@ -66,40 +66,35 @@ export class ForwardedSessions extends EventEmitter<ForwardedEvents> {
   }
 
   /** Calls a tool on the caller's own session, opening it first when it has none. */
-  async callTool(
+  callTool(
     identity: CallerIdentity,
     name: string,
     args: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<CallToolResult> {
-    const lease = await this.#pool.acquire(identity.key, () => this.#open(identity));
-    try {
-      return await lease.member.callTool(name, args, options);
-    } finally {
-      lease.release();
-    }
+    return this.#withSession(identity, (session) => session.callTool(name, args, options));
   }
 
   /** Any other request (resources, prompts, tasks), on the caller's own session: see UpstreamConnection.request. */
-  async request<T>(
+  request<T>(
     identity: CallerIdentity,
     operation: string,
     send: RequestSender<T>,
     options: CallOptions = {},
   ): Promise<T> {
-    const lease = await this.#pool.acquire(identity.key, () => this.#open(identity));
-    try {
-      return await lease.member.request(operation, send, options);
-    } finally {
-      lease.release();
-    }
+    return this.#withSession(identity, (session) => session.request(operation, send, options));
   }
 
   /** Opens (or reuses) the caller's session so that its tool list is known; resolves with that list. */
-  async listTools(identity: CallerIdentity): Promise<readonly Tool[]> {
+  listTools(identity: CallerIdentity): Promise<readonly Tool[]> {
+    return this.#withSession(identity, (session) => session.tools);
+  }
+
+  /** Runs `use` on the caller's own session (opened first when it has none), leased from the pool meanwhile. */
+  async #withSession<T>(identity: CallerIdentity, use: (session: UpstreamConnection) => T | Promise<T>): Promise<T> {
     const lease = await this.#pool.acquire(identity.key, () => this.#open(identity));
     try {
-      return lease.member.tools;
+      return await use(lease.member);
     } finally {
       lease.release();
     }

@@ -1,5 +1,10 @@
 import type { Client } from "@modelcontextprotocol/client";
-import { ClientClosedRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "../errors/index.js";
+import {
+  ClientClosedRequestError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  type ProxyError,
+} from "../errors/index.js";
 import { formatSeconds, isLostSession } from "./classify-error.js";
 import type { CallContext, CallOptions } from "./tool-call.js";
 import { UpstreamBusyError } from "./transports/errors.js";
@@ -23,12 +28,7 @@ export async function runRequest<T>(
   const timeoutMs = options.timeoutMs ?? context.settings.toolTimeoutMs;
   const controller = options.controller ?? new AbortController();
   for (let attempt = 1; ; attempt++) {
-    const leftMs = timeoutMs - (Date.now() - startedAt);
-    if (leftMs <= 0) {
-      throw new UpstreamTimeoutError(
-        `${context.who} could not start ${operation} within ${formatSeconds(timeoutMs)} (waiting for a reconnect or a slot took it all); it was never sent`,
-      );
-    }
+    const leftMs = timeLeft(context, operation, timeoutMs, startedAt);
     const session = context.session(operation);
     const done = session.watch?.begin();
     try {
@@ -39,19 +39,51 @@ export async function runRequest<T>(
     } catch (error) {
       if (controller.signal.aborted) throw new ClientClosedRequestError();
       if (attempt === 1 && isLostSession(error)) {
-        context.log.warn({ operation }, "the upstream forgot the session; re-initializing and sending once more");
-        context.lose(session.client, "the upstream forgot the session");
-        await context.waitUntilReady(context.settings.connectionTimeoutMs, operation, controller.signal);
+        await renewSession(context, session.client, operation, { operation }, controller.signal);
         continue;
       }
-      const proxyError = context.classify(error, operation, timeoutMs);
-      context.failed(proxyError.message);
-      if (proxyError instanceof UpstreamUnavailableError && !(error instanceof UpstreamBusyError)) {
-        context.lose(session.client, proxyError.message);
-      }
-      throw proxyError;
+      throw failed(context, session.client, error, context.classify(error, operation, timeoutMs));
     } finally {
       done?.();
     }
   }
+}
+
+/**
+ * What is left of a call's time after its waits (the queue, a reconnect), or the 504 of a call that never got sent.
+ * (A call and any other request alike: tool-call.ts and runRequest.)
+ */
+export function timeLeft(context: CallContext, operation: string, timeoutMs: number, startedAt: number): number {
+  const leftMs = timeoutMs - (Date.now() - startedAt);
+  if (leftMs <= 0) {
+    throw new UpstreamTimeoutError(
+      `${context.who} could not start ${operation} within ${formatSeconds(timeoutMs)} (waiting for a reconnect or a slot took it all); it was never sent`,
+    );
+  }
+  return leftMs;
+}
+
+/** The upstream forgot our session, so the request never ran: the session is dropped and a fresh one waited for. */
+export async function renewSession(
+  context: CallContext,
+  client: Client,
+  operation: string,
+  logFields: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<void> {
+  context.log.warn(logFields, "the upstream forgot the session; re-initializing and sending it once more");
+  context.lose(client, "the upstream forgot the session");
+  await context.waitUntilReady(context.settings.connectionTimeoutMs, operation, signal);
+}
+
+/**
+ * A final failure, recorded; a connection it found gone is dropped (reconnecting starts), a busy one (its input
+ * full) is not: it is slow, not gone, and only this request is refused. Returns `proxyError` to throw.
+ */
+export function failed(context: CallContext, client: Client, error: unknown, proxyError: ProxyError): ProxyError {
+  context.failed(proxyError.message);
+  if (proxyError instanceof UpstreamUnavailableError && !(error instanceof UpstreamBusyError)) {
+    context.lose(client, proxyError.message);
+  }
+  return proxyError;
 }

@@ -4,15 +4,14 @@ import {
   ClientClosedRequestError,
   InputRequiredError,
   UpstreamTimeoutError,
-  UpstreamUnavailableError,
   type ProxyError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { formatSeconds, isLostSession, isUnreadableReply } from "./classify-error.js";
 import { withCallLogs, type CallLog } from "./call-logs.js";
+import { failed, renewSession, timeLeft } from "./request.js";
 import type { CallInputs, InputBroker, UnsatisfiedInput } from "./elicitation.js";
 import type { SilenceWatch } from "./silence-watch.js";
-import { UpstreamBusyError } from "./transports/errors.js";
 
 export interface CallOptions {
   /**
@@ -112,12 +111,7 @@ export async function callTool(
   async function attempts(): Promise<CallToolResult> {
     for (let attempt = 1; ; attempt++) {
       // What is left of the tool timeout after the waits (the queue, a reconnect); progress restarts it whole.
-      const leftMs = timeoutMs - (Date.now() - startedAt);
-      if (leftMs <= 0) {
-        throw new UpstreamTimeoutError(
-          `${context.who} could not start ${operation} within ${formatSeconds(timeoutMs)} (waiting for a reconnect or a slot took it all); it was never sent`,
-        );
-      }
+      const leftMs = timeLeft(context, operation, timeoutMs, startedAt);
       const session = context.session(operation);
       const done = session.watch?.begin();
       const inputs: CallInputs = {};
@@ -148,12 +142,7 @@ export async function callTool(
         if (error instanceof InputRequiredError) throw error;
         if (controller.signal.aborted && !capped) throw new ClientClosedRequestError();
         if (attempt === 1 && isLostSession(error)) {
-          context.log.warn(
-            { tool: name },
-            "the upstream forgot the session; re-initializing and retrying the call once",
-          );
-          context.lose(session.client, "the upstream forgot the session");
-          await context.waitUntilReady(settings.connectionTimeoutMs, operation, controller.signal);
+          await renewSession(context, session.client, operation, { tool: name }, controller.signal);
           continue;
         }
         const proxyError = capped
@@ -166,18 +155,13 @@ export async function callTool(
           : inputs.unsatisfied
             ? inputRequired(context, operation, inputs.unsatisfied, error)
             : context.classify(error, operation, timeoutMs);
-        context.failed(proxyError.message);
         // (A reply the transport dropped for its size was logged there.)
         if (isUnreadableReply(error) && error.data.kind === "unreadable")
           context.log.warn(
             { tool: name, error: proxyError.message },
             "the upstream sent an answer the proxy cannot read",
           );
-        // A busy server (its input full) is slow, not gone: only the call is refused.
-        if (proxyError instanceof UpstreamUnavailableError && !(error instanceof UpstreamBusyError)) {
-          context.lose(session.client, proxyError.message);
-        }
-        throw proxyError;
+        throw failed(context, session.client, error, proxyError);
       } finally {
         done?.();
       }
