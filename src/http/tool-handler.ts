@@ -86,15 +86,14 @@ async function callTool(
     ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, target.connection.toolTimeoutMs) }),
   };
   const { taskSupport } = route;
-  // A task when the tool requires it, or allows it and the caller prefers respond-async (task-call.ts).
-  const asTask =
-    taskSupport === "required" || (taskSupport === "optional" && req.headers.prefer?.includes("respond-async"));
+  // A task when the tool requires it, or allows it and the caller prefers respond-async (task-call.ts); tools
+  // without task support never read Prefer.
+  const handOut = taskSupport !== undefined && prefersAsync(req.headers.prefer);
+  const asTask = taskSupport === "required" || (taskSupport === "optional" && handOut);
   // Server-Sent Events only for a caller that names them (cheap check first): see tool-stream.ts. A task handed
   // out with 202 (respond-async) is answered in JSON whatever the Accept.
   const stream =
-    req.headers.accept?.includes(EVENT_STREAM_MEDIA_TYPE) && !(asTask && prefersAsync(req.headers.prefer))
-      ? streamFor(req, res, callOptions)
-      : undefined;
+    req.headers.accept?.includes(EVENT_STREAM_MEDIA_TYPE) && !handOut ? streamFor(req, res, callOptions) : undefined;
   const result = asTask
     ? await callAsTask(req, res, {
         target,
