@@ -2,6 +2,10 @@ import {
   Client,
   SdkError,
   SdkErrorCode,
+  type CreateMessageResult,
+  type CreateMessageResultWithTools,
+  type ElicitResult,
+  type ListRootsResult,
   type McpSubscription,
   type OAuthClientProvider,
   type PriorDiscovery,
@@ -100,6 +104,9 @@ export async function dial(options: DialOptions): Promise<Dialed> {
     const { client, transport } = attempt;
     const era: Era = client.getProtocolEra() === "modern" ? "modern" : "legacy";
     if (era === "modern") completeByDefault(transport);
+    // (On Streamable HTTP each answer is read in the context of the call that asked: see elicitation.ts.)
+    if (era === "modern" && server.transport.type !== "streamable-http")
+      options.inputs.deliverAnswersInCallContext(transport);
     const discover = client.getDiscoverResult();
     const filter = {
       ...(client.getServerCapabilities()?.tools?.listChanged ? { toolsListChanged: true } : {}),
@@ -161,11 +168,32 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
     ...(options.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
   });
   const client = new Client(options.clientInfo, {
-    // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.
-    capabilities: { elicitation: { form: {} } },
+    // What a server may ask of us: each request goes to the MCP caller of the call it belongs to, or is answered
+    // for REST callers (elicitation.ts). Form-mode elicitation only; sampling without tools or context; roots that
+    // never change (there is no list to change: a caller's roots are asked for afresh).
+    capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
     versionNegotiation: negotiationFor(options.server.settings),
   });
-  client.setRequestHandler("elicitation/create", (request) => options.inputs.answer(request));
+  const { inputs } = options;
+  client.setRequestHandler(
+    "elicitation/create",
+    async (request, ctx) =>
+      (await inputs.answer({ method: request.method, params: request.params }, ctx.mcpReq.signal)) as ElicitResult,
+  );
+  client.setRequestHandler(
+    "sampling/createMessage",
+    async (request, ctx) =>
+      (await inputs.answer({ method: request.method, params: request.params }, ctx.mcpReq.signal)) as
+        CreateMessageResult | CreateMessageResultWithTools,
+  );
+  client.setRequestHandler(
+    "roots/list",
+    async (request, ctx) =>
+      (await inputs.answer(
+        { method: request.method, ...(request.params ? { params: request.params } : {}) },
+        ctx.mcpReq.signal,
+      )) as ListRootsResult,
+  );
   client.onerror = (error) => options.onError(client, transport, error);
   client.onclose = () => options.onClose(client, transport);
   options.onAttempt(client);
