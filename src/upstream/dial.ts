@@ -2,6 +2,7 @@ import {
   Client,
   SdkError,
   SdkErrorCode,
+  type ClientContext,
   type CreateMessageResult,
   type CreateMessageResultWithTools,
   type ElicitResult,
@@ -16,7 +17,7 @@ import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import { ServerExitedError } from "./classify-error.js";
-import type { InputBroker } from "./elicitation.js";
+import type { InputBroker, ServerRequest } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools, type SkippedTool } from "./list-tools.js";
 import { listChangedFilter, loadOfferings, NO_OFFERINGS, type Offerings } from "./offerings.js";
@@ -174,26 +175,18 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
     capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
     versionNegotiation: negotiationFor(options.server.settings),
   });
-  const { inputs } = options;
-  client.setRequestHandler(
-    "elicitation/create",
-    async (request, ctx) =>
-      (await inputs.answer({ method: request.method, params: request.params }, ctx.mcpReq.signal)) as ElicitResult,
+  // Only the method and params are handed on (not the JSON-RPC id, which is ours with this server). The SDK checks
+  // each answer against its method's result schema: the casts only name which one it is.
+  const answer = <R>({ method, params }: ServerRequest, ctx: ClientContext): Promise<R> =>
+    options.inputs.answer(
+      (params === undefined ? { method } : { method, params }) as ServerRequest,
+      ctx.mcpReq.signal,
+    ) as Promise<R>;
+  client.setRequestHandler("elicitation/create", (request, ctx) => answer<ElicitResult>(request, ctx));
+  client.setRequestHandler("sampling/createMessage", (request, ctx) =>
+    answer<CreateMessageResult | CreateMessageResultWithTools>(request, ctx),
   );
-  client.setRequestHandler(
-    "sampling/createMessage",
-    async (request, ctx) =>
-      (await inputs.answer({ method: request.method, params: request.params }, ctx.mcpReq.signal)) as
-        CreateMessageResult | CreateMessageResultWithTools,
-  );
-  client.setRequestHandler(
-    "roots/list",
-    async (request, ctx) =>
-      (await inputs.answer(
-        { method: request.method, ...(request.params ? { params: request.params } : {}) },
-        ctx.mcpReq.signal,
-      )) as ListRootsResult,
-  );
+  client.setRequestHandler("roots/list", (request, ctx) => answer<ListRootsResult>(request, ctx));
   client.onerror = (error) => options.onError(client, transport, error);
   client.onclose = () => options.onClose(client, transport);
   options.onAttempt(client);

@@ -33,9 +33,11 @@ export interface CallOptions {
   /**
    * Answers the upstream's requests to its client (elicitation, sampling, roots) that belong to this call for
    * certain: on 2026-07-28 (input requests) and 2025 Streamable HTTP (on the call's own stream) always; on 2025
-   * stdio and legacy SSE only while this is the one call in flight. Without it (or when it resolves `undefined`)
-   * the proxy answers as for a REST caller: elicitation by the policy (a declined form makes the call fail with
-   * 409 input_required), sampling with an MCP error, roots with an empty list. See elicitation.ts.
+   * stdio and legacy SSE only while this is the one call in flight, and never a roots/list. Without it (or when it
+   * resolves `undefined`) the proxy answers as for a REST caller: elicitation by the policy, sampling with an MCP
+   * error (either refusal makes the call fail with 409 input_required), roots with an empty list. See
+   * elicitation.ts. (For `request()` too: a 2026-07-28 prompts/get or resources/read may ask for input; there a
+   * refusal is not turned into a 409.)
    */
   onServerRequest?: ServerRequestHandler;
 }

@@ -185,7 +185,8 @@ describe("InputBroker: a call's own handler (CallOptions.onServerRequest)", () =
   it("the one call in flight gets a request only when its transport could not have told (never a roots/list)", async () => {
     const broker = new InputBroker("defaults");
     const outside = (asked: ServerRequest): Promise<unknown> =>
-      new Promise((resolve, reject) => setImmediate(() => broker.answer(asked, signal).then(resolve, reject)));
+      // (From setImmediate: outside every call's async context, as a request read from a pipe is.)
+      new Promise((resolve, reject) => setImmediate(() => void broker.answer(asked, signal).then(resolve, reject)));
 
     const stdio = handlerAnswering("stdio");
     let release!: () => void;
