@@ -7,12 +7,6 @@ import { aggregatable, McpEndpoint } from "../mcp-face/index.js";
 import { fingerprintOf, ServerMount } from "./server-mount.js";
 import { PACKAGE_VERSION } from "./version.js";
 
-/** Bounds of each MCP endpoint's 2025 sessions. */
-const MCP_SESSIONS = {
-  maxSessions: DEFAULTS.mcp.max_sessions,
-  sessionIdleMs: DEFAULTS.mcp.session_idle_timeout * 1000,
-};
-
 export interface ApplyReport {
   added: string[];
   removed: string[];
@@ -40,8 +34,9 @@ export class ProxyRuntime {
     this.#config = config;
     this.#logger = logger;
     this.#table = table;
+    const { mcp } = config.http;
     this.mcp =
-      config.mode === "multi"
+      config.mode === "multi" && mcp
         ? new McpEndpoint({
             scope: {
               prefixed: true,
@@ -49,7 +44,7 @@ export class ProxyRuntime {
               info: () => ({ name: config.doc.title ?? DEFAULTS.title, version: PACKAGE_VERSION }),
             },
             logger: logger.child({ mcp: "aggregate" }),
-            ...MCP_SESSIONS,
+            ...mcp,
           })
         : undefined;
   }
@@ -92,7 +87,7 @@ export class ProxyRuntime {
         doc: this.#config.mode === "single" ? this.#config.doc : {},
         // An OIDC bearer token is accepted where the key is: the document says bearer auth either way.
         globalApiKey: this.#config.http.apiKey !== undefined || this.#config.http.auth?.oidc !== undefined,
-        mcp: MCP_SESSIONS,
+        mcp: this.#config.http.mcp,
       });
       mount.on("changed", () => {
         this.#aggregate = undefined;

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { buildCatalog, filterTools, type Catalog } from "../catalog/index.js";
-import type { AllowList, DocInfo, ImageResults, ServerConfig } from "../config/schema.js";
+import type { AllowList, DocInfo, ImageResults, McpFaceConfig, ServerConfig } from "../config/schema.js";
 import type { MountedServer } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
@@ -24,8 +24,8 @@ export interface MountDependencies {
   doc: DocInfo;
   /** Whether --api-key guards tool routes (documented as bearer auth). */
   globalApiKey: boolean;
-  /** Bounds of the MCP endpoint's 2025 sessions. */
-  mcp: { maxSessions: number; sessionIdleMs: number };
+  /** Bounds of the MCP endpoint's 2025 sessions; false: no MCP endpoint (--no-mcp). */
+  mcp: McpFaceConfig | false;
 }
 
 /** One upstream, the catalog of routes built from its current tool list, and its own OpenAPI document. */
@@ -51,8 +51,8 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   #catalog: Catalog | undefined;
   #listedTools: UpstreamConnection["tools"] = [];
   #exposedTools: UpstreamConnection["tools"] = [];
-  /** The server as MCP (`/{name}/mcp`, or `/mcp` alone): the MCP face. */
-  readonly mcp: McpEndpoint;
+  /** The server as MCP (`/{name}/mcp`, or `/mcp` alone): the MCP face; undefined with --no-mcp. */
+  readonly mcp: McpEndpoint | undefined;
   #document: OpenAPIObject | undefined;
 
   constructor(server: ServerConfig, dependencies: MountDependencies) {
@@ -108,22 +108,23 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
       if (this.#settled) this.emit("changed");
     });
     this.forwarding?.on("tools", toolsListed);
-    this.mcp = new McpEndpoint({
-      scope: {
-        prefixed: false,
-        sources: () => [this],
-        info: () => ({
-          name: this.connection.serverInfo?.name ?? (this.name || this.connection.label),
-          version: this.connection.serverInfo?.version ?? "1.0.0",
-          ...optional("title", this.connection.serverInfo?.title),
-          ...optional("instructions", this.connection.serverInfo?.instructions),
-        }),
-      },
-      logger: log,
-      maxSessions: dependencies.mcp.maxSessions,
-      sessionIdleMs: dependencies.mcp.sessionIdleMs,
-    });
-    this.on("changed", () => this.mcp.changed());
+    this.mcp = !dependencies.mcp
+      ? undefined
+      : new McpEndpoint({
+          scope: {
+            prefixed: false,
+            sources: () => [this],
+            info: () => ({
+              name: this.connection.serverInfo?.name ?? (this.name || this.connection.label),
+              version: this.connection.serverInfo?.version ?? "1.0.0",
+              ...optional("title", this.connection.serverInfo?.title),
+              ...optional("instructions", this.connection.serverInfo?.instructions),
+            }),
+          },
+          logger: log,
+          ...dependencies.mcp,
+        });
+    this.on("changed", () => this.mcp?.changed());
   }
 
   /** The upstream's tools after enabledTools/disabledTools, as listed: what the MCP face offers. */
@@ -203,7 +204,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
 
   /** Closes the upstream (and every caller session), letting running calls finish for up to `drainMs` first. */
   async close(drainMs = 0): Promise<void> {
-    await this.mcp.close();
+    await this.mcp?.close();
     await Promise.all([this.connection.close(drainMs), this.forwarding?.close(drainMs)]);
   }
 }
