@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toNodeHandler } from "@modelcontextprotocol/node";
-import { createMcpHandler, isLegacyRequest, type McpHandlerRequestOptions } from "@modelcontextprotocol/server";
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  type AuthInfo,
+  type McpHandlerRequestOptions,
+} from "@modelcontextprotocol/server";
+import { identityOf } from "../auth/index.js";
 import type { Logger } from "../log/logger.js";
 import { buildFaceServer } from "./face-server.js";
 import type { FaceScope } from "./scope.js";
@@ -46,7 +52,9 @@ export class McpEndpoint {
       {
         fetch: async (request: Request, requestOptions?: McpHandlerRequestOptions) => {
           const parsedBody = requestOptions?.parsedBody;
-          if (await isLegacyRequest(request, parsedBody)) return this.#sessions.handle(request, parsedBody);
+          if (await isLegacyRequest(request, parsedBody)) {
+            return this.#sessions.handle(request, parsedBody, requestOptions?.authInfo?.clientId ?? "");
+          }
           return this.#modern.fetch(request, requestOptions);
         },
       },
@@ -56,6 +64,9 @@ export class McpEndpoint {
 
   /** Serves one HTTP request (POST with its parsed JSON body, GET or DELETE without). */
   handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void {
+    // The SDK's Node bridge passes `req.auth` on to the handler as its authInfo: the way to tell the sessions who
+    // the pipeline let in.
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: "", clientId: callerOf(req), scopes: [] };
     this.#node(req, res, parsedBody).catch((error: unknown) => {
       this.#log.warn({ err: error }, "MCP endpoint: could not answer a request");
       if (!res.headersSent) {
@@ -81,4 +92,15 @@ export class McpEndpoint {
   async close(): Promise<void> {
     await Promise.allSettled([this.#modern.close(), this.#sessions.close()]);
   }
+}
+
+/**
+ * Who is calling, as the pipeline verified it: a session is theirs alone. A verified user (Open WebUI's user header,
+ * an OIDC token) is that user, whatever key came beside it and however often the token is re-signed; without one,
+ * the Authorization header (the key) is all there is to tell callers apart.
+ */
+function callerOf(req: IncomingMessage): string {
+  const identity = identityOf(req);
+  if (identity) return `user\0${identity.source}\0${identity.subject}`;
+  return `authorization\0${req.headers.authorization ?? ""}`;
 }

@@ -9,7 +9,7 @@ import type { Logger } from "../log/logger.js";
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   readonly server: Server;
-  /** Digest of the credentials that opened it: only they may use it (a session id alone is not a key). */
+  /** Digest of the caller who opened it: only they may use it (a session id alone is not a key). */
   readonly owner: Buffer;
   lastSeen: number;
 }
@@ -25,8 +25,8 @@ export interface LegacySessionsOptions {
 /**
  * The 2025-era sessions of one MCP endpoint: one SDK transport and one face server per `Mcp-Session-Id`, opened by
  * `initialize`, bounded in number (a new one beyond the bound is refused: 503, nothing evicted under a caller's
- * feet), closed after `idleMs` without a request or on DELETE, and bound to the credentials that opened them: a
- * request with another caller's `Authorization` is told the session does not exist (404), as an unknown id is.
+ * feet), closed after `idleMs` without a request or on DELETE, and bound to the caller who opened them (McpEndpoint
+ * says who): a request of another caller is told the session does not exist (404), as an unknown id is.
  */
 export class LegacySessions {
   readonly #sessions = new Map<string, Session>();
@@ -43,8 +43,9 @@ export class LegacySessions {
     return this.#sessions.size;
   }
 
-  async handle(request: Request, parsedBody: unknown): Promise<Response> {
-    const owner = ownerOf(request);
+  /** Serves a 2025 request of `caller` (who the front pipeline let in: see McpEndpoint). */
+  async handle(request: Request, parsedBody: unknown, caller: string): Promise<Response> {
+    const owner = digest(caller);
     const id = request.headers.get("mcp-session-id");
     if (id !== null) {
       const session = this.#sessions.get(id);
@@ -117,11 +118,9 @@ export class LegacySessions {
   }
 }
 
-/** The caller's credentials, digested: the Authorization header (a key or a token), or none. */
-function ownerOf(request: Request): Buffer {
-  return createHash("sha256")
-    .update(request.headers.get("authorization") ?? "")
-    .digest();
+/** The caller, digested: no credential is kept in memory longer than its request. */
+function digest(caller: string): Buffer {
+  return createHash("sha256").update(caller).digest();
 }
 
 function sameOwner(a: Buffer, b: Buffer): boolean {

@@ -439,6 +439,21 @@ describe("MCP face: the REST side's guarantees", () => {
     it("answers 404 to another Authorization", async () => {
       assert.equal(await reuse({ authorization: `Bearer ${KEY}` }, bob), 404);
     });
+
+    it("answers 404 to another Open WebUI user sending the same key (Open WebUI sends the key and the user)", async () => {
+      const key = { authorization: `Bearer ${KEY}` };
+      assert.equal(await reuse({ ...key, ...ada }, { ...key, ...bob }), 404);
+    });
+
+    it("answers 404 to another Open WebUI user without a key", async () => {
+      assert.equal(await reuse(ada, bob), 404);
+    });
+
+    it("keeps serving the same user when Open WebUI signs a new token for them", async () => {
+      const again = { "x-openwebui-user-jwt": await signHs256(SECRET, { sub: "ada", email: "ada@example.com", n: 2 }) };
+      assert.notEqual(again["x-openwebui-user-jwt"], ada["x-openwebui-user-jwt"]);
+      assert.equal(await reuse(ada, again), 200);
+    });
   });
 
   describe("an upstream that is down", () => {
