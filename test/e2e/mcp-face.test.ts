@@ -480,5 +480,20 @@ describe("MCP face: the REST side's guarantees", () => {
       }
       await proxy.stop();
     });
+
+    it("fails a call with data.status 503 when the upstream was never reached, as REST answers 503", async () => {
+      const proxy = await startProxy(
+        ["--type", "streamable-http", ...FAST],
+        [`http://127.0.0.1:${await freePort()}/mcp`],
+      );
+      const rest = await proxy.post("/echo", { message: "x" });
+      assert.equal(rest.status, 503);
+      const client = await connectClient("v2 2025", `${proxy.url}/mcp`);
+      const error = await rejection(client.callTool("echo", { message: "anyone?" }));
+      assert.equal(error.data.status, 503, JSON.stringify(error));
+      assert.equal(error.data.code, "upstream_unavailable");
+      await client.close();
+      await proxy.stop();
+    });
   });
 });
