@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { STREAM_FIXTURE_STDIO } from "../fixtures/stream-server.js";
 import { startV2Http, V2_STDIO } from "../fixtures/v2/index.js";
@@ -31,7 +31,10 @@ const INITIALIZE = {
 const MCP_ACCEPT = { accept: "application/json, text/event-stream" };
 
 /** A v2 client straight to the upstream: the reference the proxy's answers are compared with. */
-async function direct(upstream: { stdio: readonly string[] } | { url: string }, modern = false): Promise<Client> {
+async function direct(
+  upstream: { stdio: readonly string[] } | { url: string } | { sse: string },
+  modern = false,
+): Promise<Client> {
   const client = new Client(
     { name: "direct", version: "0" },
     {
@@ -44,7 +47,9 @@ async function direct(upstream: { stdio: readonly string[] } | { url: string }, 
   await client.connect(
     "url" in upstream
       ? new StreamableHTTPClientTransport(new URL(upstream.url))
-      : new StdioClientTransport({ command: command!, args, stderr: "ignore" }),
+      : "sse" in upstream
+        ? new SSEClientTransport(new URL(upstream.sse))
+        : new StdioClientTransport({ command: command!, args, stderr: "ignore" }),
   );
   return client;
 }
@@ -137,7 +142,7 @@ describe("MCP face: real clients through the proxy, as if they talked to the ups
       let reference: Reference;
       let remote: RemoteServer | undefined;
       before(async () => {
-        let reach: { stdio: readonly string[] } | { url: string };
+        let reach: { stdio: readonly string[] } | { url: string } | { sse: string };
         if (upstream.kind === "stdio") {
           proxy = await startProxy([], EVERYTHING_STDIO);
           reach = { stdio: EVERYTHING_STDIO };
@@ -148,13 +153,9 @@ describe("MCP face: real clients through the proxy, as if they talked to the ups
         } else {
           remote = await startEverything(upstream.kind);
           proxy = await startProxy(["--type", upstream.kind === "sse" ? "sse" : "streamable-http"], [remote.url]);
-          reach = { url: remote.url };
+          reach = upstream.kind === "sse" ? { sse: remote.url } : { url: remote.url };
         }
         await waitForHealth(proxy, 200);
-        if ("url" in reach && upstream.kind === "sse") {
-          // A v2 client reaches an SSE server through SSEClientTransport; the stdio twin lists the same things.
-          reach = { stdio: EVERYTHING_STDIO };
-        }
         const client = await direct(reach, upstream.kind === "modern");
         reference = await referenceOf(client, upstream.kind !== "modern");
         await client.close();
@@ -168,6 +169,53 @@ describe("MCP face: real clients through the proxy, as if they talked to the ups
             assert.equal(client.era, kind === "v2 2026-07-28" ? "modern" : "legacy");
             await assertSameAsUpstream(client, reference);
             if (upstream.kind !== "modern") await assertProgress(client);
+          } finally {
+            await client.close();
+          }
+        });
+      }
+
+      // A stdio server started by us, usable remotely: requests for input reach the client that made the call.
+      if (upstream.kind === "stdio") {
+        // TODO(issue 13): forwarding elicitation to the MCP client is helper C's work (branch h-requests), not yet
+        // in main; without it the proxy answers by the REST policy (--elicitation defaults: declined here, as the
+        // form has a required field without a default). Drop the skip once it lands (MCPO_TRY_PENDING=1 runs these
+        // meanwhile).
+        const pending = "elicitation forwarding to MCP clients has not landed in main yet (h-requests)";
+        for (const kind of CLIENT_KINDS) {
+          it(
+            `${kind}: trigger-elicitation-request asks the client, whose answer reaches the server`,
+            { skip: process.env.MCPO_TRY_PENDING ? false : pending },
+            async () => {
+              const asked: Json[] = [];
+              const client = await connectClient(kind, `${proxy.url}/mcp`, {
+                elicit: (params) => {
+                  asked.push(params);
+                  return { action: "accept", content: { name: `Ada via ${kind}` } };
+                },
+              });
+              try {
+                const result = await client.callTool("trigger-elicitation-request", {});
+                assert.equal(asked.length, 1, "the client was asked once");
+                assert.ok(asked[0]!.requestedSchema.required.includes("name"));
+                const text = JSON.stringify(result.content);
+                assert.match(text, /User provided the requested information/);
+                assert.match(text, new RegExp(`Ada via ${kind}`));
+              } finally {
+                await client.close();
+              }
+            },
+          );
+        }
+
+        it("v2 2025: a client that declared no elicitation gets the REST policy's answer (409 input_required: no defaults)", async () => {
+          const client = await connectClient("v2 2025", `${proxy.url}/mcp`);
+          try {
+            const error = await rejection(client.callTool("trigger-elicitation-request", {}));
+            assert.equal(error.code, -32603, JSON.stringify(error));
+            assert.equal(error.data.status, 409);
+            assert.equal(error.data.code, "input_required");
+            assert.match(error.message, /required field name has no default/);
           } finally {
             await client.close();
           }
@@ -483,7 +531,7 @@ describe("MCP face: the REST side's guarantees", () => {
 
     it("fails a call with data.status 503 when the upstream was never reached, as REST answers 503", async () => {
       const proxy = await startProxy(
-        ["--type", "streamable-http", ...FAST],
+        ["--type", "streamable-http", ...FAST, "--connection-timeout", "1"],
         [`http://127.0.0.1:${await freePort()}/mcp`],
       );
       const rest = await proxy.post("/echo", { message: "x" });
