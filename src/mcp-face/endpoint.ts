@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toNodeHandler } from "@modelcontextprotocol/node";
-import { createMcpHandler, isLegacyRequest, type McpHandlerRequestOptions } from "@modelcontextprotocol/server";
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  type AuthInfo,
+  type McpHandlerRequestOptions,
+} from "@modelcontextprotocol/server";
 import type { Logger } from "../log/logger.js";
 import { buildFaceServer } from "./face-server.js";
 import type { FaceScope } from "./scope.js";
 import { LegacySse } from "./legacy-sse.js";
-import { LegacySessions, SessionTable, jsonRpcError } from "./sessions.js";
+import { LegacySessions, SessionTable, callerOf, jsonRpcError } from "./sessions.js";
 
 export interface McpEndpointOptions {
   scope: FaceScope;
@@ -47,7 +52,9 @@ export class McpEndpoint {
       {
         fetch: async (request: Request, requestOptions?: McpHandlerRequestOptions) => {
           const parsedBody = requestOptions?.parsedBody;
-          if (await isLegacyRequest(request, parsedBody)) return this.#sessions.handle(request, parsedBody);
+          if (await isLegacyRequest(request, parsedBody)) {
+            return this.#sessions.handle(request, parsedBody, requestOptions?.authInfo?.clientId ?? "");
+          }
           return this.#modern.fetch(request, requestOptions);
         },
       },
@@ -57,6 +64,9 @@ export class McpEndpoint {
 
   /** Serves one HTTP request (POST with its parsed JSON body, GET or DELETE without). */
   handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void {
+    // The SDK's Node bridge passes `req.auth` on as the request's authInfo: how the sessions and the input relay
+    // learn who the pipeline let in.
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: "", clientId: callerOf(req), scopes: [] };
     this.#node(req, res, parsedBody).catch((error: unknown) => this.#failed(res, error));
   }
 

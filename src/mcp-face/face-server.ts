@@ -38,7 +38,7 @@ export function buildFaceServer(scope: FaceScope): Server {
   server.setRequestHandler("tools/call", async (request, ctx) => {
     const { name, arguments: args } = request.params;
     const hit = resolveName(scope, name);
-    const tool = hit?.source.exposedTools.find((candidate) => candidate.name === hit.name);
+    const tool = hit && (hit.source.exposedTools.find((candidate) => candidate.name === hit.name) ?? unlisted(hit));
     if (!hit || !tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
     return run(ctx, (options) => callTool(ctx, hit.source, tool, args ?? {}, options));
   });
@@ -92,6 +92,17 @@ export function buildFaceServer(scope: FaceScope): Server {
     });
   }
   return server;
+}
+
+/**
+ * A tool named before its server's tools were ever listed (never connected yet): sent on as REST sends any name
+ * then, so that the call waits for the connection and fails as REST's does (503 upstream_unavailable), not as a
+ * tool that does not exist. Once listed, an unknown name is unknown.
+ */
+function unlisted(hit: { source: FaceSource; name: string }): Tool | undefined {
+  const { source, name } = hit;
+  if (source.exposedTools.length > 0 || source.connection.state === "ready") return undefined;
+  return { name, inputSchema: { type: "object" } };
 }
 
 /** Every source's exposed tools under their face names. */

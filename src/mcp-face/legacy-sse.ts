@@ -8,7 +8,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
 import type { Logger } from "../log/logger.js";
-import { jsonRpcError, ownerOf, respond, type OpenSession, type SessionTable } from "./sessions.js";
+import { callerOf, jsonRpcError, ownerOf, respond, type OpenSession, type SessionTable } from "./sessions.js";
 
 interface SseSession extends OpenSession {
   readonly kind: "sse";
@@ -57,7 +57,7 @@ export class LegacySse {
       kind: "sse",
       transport,
       server,
-      owner: ownerOf(req.headers.authorization),
+      owner: ownerOf(callerOf(req)),
       lastSeen: Date.now(),
     };
     table.add(id, session);
@@ -75,7 +75,7 @@ export class LegacySse {
   async post(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const id = new URL(req.url ?? "/", "http://localhost").searchParams.get("sessionId");
     if (!id) return send(res, respond(400, jsonRpcError(-32000, "Bad Request: the sessionId parameter is required")));
-    const session = this.#options.table.use<SseSession>(id, "sse", req.headers.authorization);
+    const session = this.#options.table.use<SseSession>(id, "sse", callerOf(req));
     if (!session) {
       return send(
         res,

@@ -4,6 +4,8 @@ import {
   WebStandardStreamableHTTPServerTransport,
   type Server,
 } from "@modelcontextprotocol/server";
+import type { IncomingMessage } from "node:http";
+import { identityOf } from "../auth/index.js";
 import type { Logger } from "../log/logger.js";
 
 /** What every open session of an endpoint has, whatever its transport. */
@@ -27,7 +29,7 @@ export interface SessionTableOptions {
 /**
  * The sessions of one MCP endpoint (2025 Streamable HTTP and legacy HTTP+SSE alike): bounded in number (a new one
  * beyond the bound is refused, nothing evicted under a caller's feet), closed after `idleMs` without a request, and
- * bound to the credentials that opened them: another caller's `Authorization` finds no session, as an unknown id.
+ * bound to the caller who opened them (callerOf): another caller finds no session, as an unknown id.
  */
 export class SessionTable {
   readonly #sessions = new Map<string, OpenSession>();
@@ -44,10 +46,10 @@ export class SessionTable {
     return this.#sessions.size;
   }
 
-  /** The session `id` of this kind if the caller with `authorization` opened it, marked as used; else undefined. */
-  use<S extends OpenSession>(id: string, kind: S["kind"], authorization: string | null | undefined): S | undefined {
+  /** The session `id` of this kind if `caller` (callerOf) opened it, marked as used; else undefined. */
+  use<S extends OpenSession>(id: string, kind: S["kind"], caller: string): S | undefined {
     const session = this.#sessions.get(id);
-    if (!session || session.kind !== kind || !timingSafeEqual(session.owner, ownerOf(authorization))) return undefined;
+    if (!session || session.kind !== kind || !timingSafeEqual(session.owner, ownerOf(caller))) return undefined;
     session.lastSeen = Date.now();
     return session as S; // its kind says which transport it holds
   }
@@ -120,22 +122,23 @@ export class LegacySessions {
     this.#build = options.build;
   }
 
-  async handle(request: Request, parsedBody: unknown): Promise<Response> {
+  /** Serves a 2025 request of `caller` (callerOf: who the front pipeline let in). */
+  async handle(request: Request, parsedBody: unknown, caller: string): Promise<Response> {
     const id = request.headers.get("mcp-session-id");
     if (id !== null) {
-      const session = this.#table.use<StreamableSession>(id, "streamable", request.headers.get("authorization"));
+      const session = this.#table.use<StreamableSession>(id, "streamable", caller);
       if (!session) return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
       return session.transport.handleRequest(request, { parsedBody });
     }
     if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
     }
-    return this.#table.refusal() ?? this.#open(request, parsedBody);
+    return this.#table.refusal() ?? this.#open(request, parsedBody, caller);
   }
 
-  async #open(request: Request, parsedBody: unknown): Promise<Response> {
+  async #open(request: Request, parsedBody: unknown, caller: string): Promise<Response> {
     const server = this.#build();
-    const owner = ownerOf(request.headers.get("authorization"));
+    const owner = ownerOf(caller);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
@@ -152,11 +155,21 @@ export class LegacySessions {
   }
 }
 
-/** The caller's credentials, digested: the Authorization header (a key or a token), or none. */
-export function ownerOf(authorization: string | null | undefined): Buffer {
-  return createHash("sha256")
-    .update(authorization ?? "")
-    .digest();
+/**
+ * Who is calling, as the front pipeline verified it: a session is theirs alone. A verified user (Open WebUI's user
+ * header, an OIDC token) is that user, whatever key came beside it and however often the token is re-signed; without
+ * one, the Authorization header (the key) is all there is to tell callers apart. (Open WebUI sends one shared key for
+ * every user: keyed by the header alone, one user's session id would serve another.)
+ */
+export function callerOf(req: IncomingMessage): string {
+  const identity = identityOf(req);
+  if (identity) return `user\0${identity.source}\0${identity.subject}`;
+  return `authorization\0${req.headers.authorization ?? ""}`;
+}
+
+/** A caller (callerOf), digested: no credential is kept in memory longer than its request. */
+export function ownerOf(caller: string): Buffer {
+  return createHash("sha256").update(caller).digest();
 }
 
 /** A JSON-RPC error object without a request id, as the transport's own HTTP-level answers are. */
