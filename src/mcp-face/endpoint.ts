@@ -5,12 +5,14 @@ import {
   isLegacyRequest,
   type AuthInfo,
   type McpHandlerRequestOptions,
+  type Server,
 } from "@modelcontextprotocol/server";
 import type { Logger } from "../log/logger.js";
 import { buildFaceServer } from "./face-server.js";
+import { InputRelay } from "./input-relay.js";
 import type { FaceScope } from "./scope.js";
 import { LegacySse } from "./legacy-sse.js";
-import { LegacySessions, SessionTable, callerOf, jsonRpcError } from "./sessions.js";
+import { LegacySessions, SessionTable, callerInfo, callerOf, jsonRpcError } from "./sessions.js";
 
 export interface McpEndpointOptions {
   scope: FaceScope;
@@ -33,6 +35,8 @@ export interface McpEndpointOptions {
  */
 export class McpEndpoint {
   readonly #modern;
+  /** Calls whose upstream asked their client for input, between rounds (shared by both eras' servers). */
+  readonly #relay = new InputRelay();
   readonly #table: SessionTable;
   readonly #sessions: LegacySessions;
   readonly #sse: LegacySse;
@@ -43,9 +47,10 @@ export class McpEndpoint {
     const { scope, logger } = options;
     this.#log = logger;
     const onerror = (error: Error): void => logger.debug({ err: error }, "MCP endpoint: a request failed");
-    this.#modern = createMcpHandler(() => buildFaceServer(scope), { legacy: "reject", onerror });
+    this.#modern = createMcpHandler(() => buildFaceServer(scope, this.#relay), { legacy: "reject", onerror });
     this.#table = new SessionTable({ maxSessions: options.maxSessions, idleMs: options.sessionIdleMs, logger });
-    const build = (): ReturnType<typeof buildFaceServer> => buildFaceServer(scope);
+    // Sessions hold the low-level Server (what their transports connect); the McpServer wrapper is for the 2026 entry.
+    const build = (): Server => buildFaceServer(scope, this.#relay).server;
     this.#sessions = new LegacySessions({ table: this.#table, build });
     this.#sse = new LegacySse({ table: this.#table, build, logger });
     this.#node = toNodeHandler(
@@ -64,19 +69,19 @@ export class McpEndpoint {
 
   /** Serves one HTTP request (POST with its parsed JSON body, GET or DELETE without). */
   handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void {
-    // The SDK's Node bridge passes `req.auth` on as the request's authInfo: how the sessions and the input relay
-    // learn who the pipeline let in.
-    (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: "", clientId: callerOf(req), scopes: [] };
+    admit(req);
     this.#node(req, res, parsedBody).catch((error: unknown) => this.#failed(res, error));
   }
 
   /** Legacy HTTP+SSE, GET: opens a session whose client will POST to `messagesPath` (the public path). */
   openSse(req: IncomingMessage, res: ServerResponse, messagesPath: string): void {
+    admit(req);
     this.#sse.open(req, res, messagesPath).catch((error: unknown) => this.#failed(res, error));
   }
 
   /** Legacy HTTP+SSE, POST: one message for the session its `sessionId` parameter names. */
   postSseMessage(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): void {
+    admit(req);
     this.#sse.post(req, res, parsedBody).catch((error: unknown) => this.#failed(res, error));
   }
 
@@ -102,6 +107,15 @@ export class McpEndpoint {
   }
 
   async close(): Promise<void> {
+    this.#relay.close();
     await Promise.allSettled([this.#modern.close(), this.#table.close()]);
   }
+}
+
+/**
+ * Tells the SDK who the front pipeline let in: its Node bridge and the SSE transport pass `req.auth` on as the
+ * request's authInfo, which the sessions and the input relay read (callerInfo).
+ */
+function admit(req: IncomingMessage): void {
+  (req as IncomingMessage & { auth?: AuthInfo }).auth = callerInfo(callerOf(req));
 }

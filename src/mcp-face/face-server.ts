@@ -1,8 +1,9 @@
 import {
+  McpServer,
   ProtocolError,
   ProtocolErrorCode,
-  Server,
   type CallToolResult,
+  type InputRequiredResult,
   type ServerContext,
   type Tool,
 } from "@modelcontextprotocol/server";
@@ -15,6 +16,7 @@ import {
   type RequestSender,
 } from "../upstream/index.js";
 import { toMcpError } from "./errors.js";
+import type { InputRelay, RoundHooks } from "./input-relay.js";
 import { capabilitiesOf, faceName, resolveName, type FaceScope, type FaceSource } from "./scope.js";
 
 /**
@@ -23,15 +25,35 @@ import { capabilitiesOf, faceName, resolveName, type FaceScope, type FaceSource 
  * face's timeouts, limits, reconnect waits and error meanings. What the caller asked for is passed on as it came:
  * names (prefixed by server in the aggregated endpoint), schemas, results, and the upstream's own errors.
  *
+ * A tool call, a prompt get or a resource read whose upstream asks the client for something (elicitation,
+ * sampling, roots) is passed through the endpoint's InputRelay, which asks this call's MCP client.
+ *
  * Built once per 2025 session, and once per request on 2026-07-28 (the SDK's per-request serving): building is a
- * few closures.
+ * few closures. It is an McpServer only so that the SDK's 2026-07-28 entry checks a tool call's `Mcp-Param-*`
+ * headers against the tool's `x-mcp-header` declarations (it does so for an McpServer's tools, asking
+ * `toolInputSchemaJson`): we answer that with the upstream's schema and serve every method on the low-level Server.
  */
-export function buildFaceServer(scope: FaceScope): Server {
+export function buildFaceServer(scope: FaceScope, relay: InputRelay): McpServer {
   const info = scope.info();
-  const server = new Server(
+  const mcp = new McpServer(
     { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
-    { capabilities: capabilitiesOf(scope), ...(info.instructions ? { instructions: info.instructions } : {}) },
+    info.instructions ? { instructions: info.instructions } : {},
   );
+  mcp.toolInputSchemaJson = (name) => {
+    const hit = resolveName(scope, name);
+    return hit?.source.exposedTools.find((tool) => tool.name === hit.name)?.inputSchema;
+  };
+  const server = mcp.server;
+  server.registerCapabilities(capabilitiesOf(scope));
+  /** A request whose upstream may ask this client for input, relayed (see InputRelay). */
+  const relayed = <T>(
+    ctx: ServerContext,
+    source: FaceSource,
+    go: (hooks: RoundHooks) => Promise<T>,
+  ): Promise<T | InputRequiredResult> =>
+    relay.round(ctx, server.getClientCapabilities(), source.connection.toolTimeoutMs, go).catch((error: unknown) => {
+      throw toMcpError(error, ctx.mcpReq.envelope !== undefined);
+    });
 
   server.setRequestHandler("tools/list", () => ({ tools: listTools(scope) }));
 
@@ -40,7 +62,7 @@ export function buildFaceServer(scope: FaceScope): Server {
     const hit = resolveName(scope, name);
     const tool = hit && (hit.source.exposedTools.find((candidate) => candidate.name === hit.name) ?? unlisted(hit));
     if (!hit || !tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    return run(ctx, (options) => callTool(ctx, hit.source, tool, args ?? {}, options));
+    return relayed(ctx, hit.source, (hooks) => callTool(hooks, hit.source, tool, args ?? {}));
   });
 
   const capabilities = capabilitiesOf(scope);
@@ -55,9 +77,11 @@ export function buildFaceServer(scope: FaceScope): Server {
         send(ctx, source, "resources/templates/list", OPERATIONS.listResourceTemplates(cursor)),
       ),
     );
-    server.setRequestHandler("resources/read", (request, ctx) => {
-      const { uri } = request.params;
-      return byUri(ctx, scope, uri, (source) => send(ctx, source, `resource "${uri}"`, OPERATIONS.readResource(uri)));
+    server.setRequestHandler("resources/read", (message, ctx) => {
+      const { uri } = message.params;
+      return byUri(ctx, scope, uri, (source) =>
+        relayed(ctx, source, (hooks) => request(hooks, source, `resource "${uri}"`, OPERATIONS.readResource(uri))),
+      );
     });
   }
   if (capabilities.prompts) {
@@ -70,11 +94,13 @@ export function buildFaceServer(scope: FaceScope): Server {
       );
       return page;
     });
-    server.setRequestHandler("prompts/get", (request, ctx) => {
-      const hit = resolveName(scope, request.params.name);
-      if (!hit) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
-      const params = { ...request.params, name: hit.name };
-      return send(ctx, hit.source, `prompt "${hit.name}"`, OPERATIONS.getWholePrompt(params));
+    server.setRequestHandler("prompts/get", (message, ctx) => {
+      const hit = resolveName(scope, message.params.name);
+      if (!hit) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${message.params.name}`);
+      const params = { ...message.params, name: hit.name };
+      return relayed(ctx, hit.source, (hooks) =>
+        request(hooks, hit.source, `prompt "${hit.name}"`, OPERATIONS.getWholePrompt(params)),
+      );
     });
   }
   if (capabilities.completions) {
@@ -91,7 +117,7 @@ export function buildFaceServer(scope: FaceScope): Server {
       );
     });
   }
-  return server;
+  return mcp;
 }
 
 /**
@@ -129,33 +155,58 @@ async function run<T>(ctx: ServerContext, go: (options: CallOptions) => Promise<
   }
 }
 
-/** A tool call, with its progress and log messages passed to the caller who asked for them. */
-function callTool(
-  ctx: ServerContext,
+/**
+ * A tool call, with its progress and log messages passed to the caller who asked for them (to the round in progress:
+ * see RoundHooks), and never after the result: a notification still being sent when the call ends is waited for.
+ */
+async function callTool(
+  hooks: RoundHooks,
   source: FaceSource,
   tool: Tool,
   args: Record<string, unknown>,
-  options: CallOptions,
 ): Promise<CallToolResult> {
-  const progressToken = ctx.mcpReq._meta?.progressToken;
+  const { ctx } = hooks;
+  const sending: Promise<unknown>[] = [];
+  const options: CallOptions = { controller: hooks.controller, onServerRequest: hooks.onServerRequest };
+  const progressToken = ctx().mcpReq._meta?.progressToken;
   if (progressToken !== undefined) {
     options.onProgress = (progress) =>
-      void ctx.mcpReq
-        .notify({ method: "notifications/progress", params: { ...progress, progressToken } })
-        .catch(() => undefined);
+      sending.push(
+        ctx()
+          .mcpReq.notify({ method: "notifications/progress", params: { ...progress, progressToken } })
+          .catch(() => undefined),
+      );
   }
-  options.onLog = (log) => void ctx.mcpReq.log(log.level, log.data, log.logger).catch(() => undefined);
-  const identity = identityOf(ctx, source);
+  options.onLog = (log) =>
+    sending.push(
+      ctx()
+        .mcpReq.log(log.level, log.data, log.logger)
+        .catch(() => undefined),
+    );
+  const identity = identityOf(ctx(), source);
+  let result: CallToolResult;
   if (tool.execution?.taskSupport === "required") {
     // The face declares no tasks: a tool that runs only as a task is run to its end, as REST's blocking call is.
     const { blocking } = source.connection.toolTask(tool.name, args, { required: true });
-    return identity
+    result = await (identity
       ? source.forwarding!.request(identity, `tool "${tool.name}"`, blocking, options)
-      : source.connection.request(`tool "${tool.name}"`, blocking, options);
+      : source.connection.request(`tool "${tool.name}"`, blocking, options));
+  } else {
+    result = await (identity
+      ? source.forwarding!.callTool(identity, tool.name, args, options)
+      : source.connection.callTool(tool.name, args, options));
   }
+  if (sending.length > 0) await Promise.all(sending);
+  return result;
+}
+
+/** A relayed request other than a tool call (a prompt, a resource read): see callTool. */
+function request<T>(hooks: RoundHooks, source: FaceSource, operation: string, sender: RequestSender<T>): Promise<T> {
+  const options: CallOptions = { controller: hooks.controller, onServerRequest: hooks.onServerRequest };
+  const identity = identityOf(hooks.ctx(), source);
   return identity
-    ? source.forwarding!.callTool(identity, tool.name, args, options)
-    : source.connection.callTool(tool.name, args, options);
+    ? source.forwarding!.request(identity, operation, sender, options)
+    : source.connection.request(operation, sender, options);
 }
 
 /** Any other request, on the caller's own session for a forwarding server. */

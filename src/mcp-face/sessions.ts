@@ -2,6 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   isInitializeRequest,
   WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
   type Server,
 } from "@modelcontextprotocol/server";
 import type { IncomingMessage } from "node:http";
@@ -128,7 +129,7 @@ export class LegacySessions {
     if (id !== null) {
       const session = this.#table.use<StreamableSession>(id, "streamable", caller);
       if (!session) return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
-      return session.transport.handleRequest(request, { parsedBody });
+      return session.transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) });
     }
     if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
@@ -151,7 +152,7 @@ export class LegacySessions {
       if (transport.sessionId) this.#table.delete(transport.sessionId);
     };
     await server.connect(transport);
-    return transport.handleRequest(request, { parsedBody });
+    return transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) });
   }
 }
 
@@ -165,6 +166,14 @@ export function callerOf(req: IncomingMessage): string {
   const identity = identityOf(req);
   if (identity) return `user\0${identity.source}\0${identity.subject}`;
   return `authorization\0${req.headers.authorization ?? ""}`;
+}
+
+/**
+ * A caller (callerOf) as the SDK's authInfo, which it hands every request handler (`ctx.http.authInfo`): how the
+ * input relay knows who a round is from. Not a credential: `token` stays empty.
+ */
+export function callerInfo(caller: string): AuthInfo {
+  return { token: "", clientId: caller, scopes: [] };
 }
 
 /** A caller (callerOf), digested: no credential is kept in memory longer than its request. */
