@@ -1,13 +1,14 @@
 /**
  * npm run bench [-- --quick] [-- --out file.json] [-- --duration s --warmup s]
- *               [-- --only overhead,target,startup,growth] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
+ *               [-- --only overhead,target,startup,growth,mcp] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
  *
  * Measures, in one run on loopback, what mcpo-ts adds to a tool call next to
  * the floor (SDK client, no HTTP) and a thin node:http bridge, for both
  * protocol eras (a 2025 server and a 2026-07-28 one), and whether the target
  * holds in each (checked side by side, interleaved); then the start-up cost
  * of era negotiation, and the growth figures (payload size, tool and server
- * counts, idle memory). Prints the tables and writes them as JSON
+ * counts, idle memory); then the MCP path (an MCP client through mcpo-ts's
+ * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge). Prints the tables and writes them as JSON
  * (bench/results/latest.json by default).
  */
 import { execFileSync } from "node:child_process";
@@ -16,6 +17,15 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import {
+  FACE_VERSION,
+  mcpPathFailed,
+  mcpPathTable,
+  mcpRatiosTable,
+  runMcpPath,
+  type McpPathPlan,
+  type McpPathResult,
+} from "./mcp-path.js";
 import { growthFailed, growthTables, runGrowth, type GrowthResult } from "./growth.js";
 import { stopAllChildren } from "./lib/children.js";
 import { CONTENDER_NAMES, CONTENDERS } from "./lib/contenders.js";
@@ -58,7 +68,11 @@ const STARTUP: StartupPlan = { transports: ["stdio", "streamable-http"], runs: 7
 // About 40 s per era: 12 turns of each contender, 0.3 s warm-up and 1.5 s measured.
 const TARGET_CHECK: Omit<TargetPlan, "eras"> = { rounds: 12, warmupMs: 300, windowMs: 1500 };
 
-const SECTIONS = ["overhead", "target", "startup", "growth"] as const;
+// About 65 s per era: 6 rounds of 3 paths at 2 concurrencies, 0.3 s warm-up and 1.5 s measured each.
+const MCP_PATH: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 6, warmupMs: 300, windowMs: 1500 };
+const MCP_PATH_QUICK: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 2, warmupMs: 200, windowMs: 500 };
+
+const SECTIONS = ["overhead", "target", "startup", "growth", "mcp"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Report {
@@ -77,6 +91,7 @@ interface Report {
   targetPlan?: TargetPlan;
   startup?: StartupRow[];
   growth?: GrowthResult;
+  mcp?: McpPathResult;
   durationS: number;
 }
 
@@ -152,6 +167,18 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${growthTables(growth)}\n`);
   }
 
+  let mcp: McpPathResult | undefined;
+  if (sections.includes("mcp")) {
+    const mcpPlan: McpPathPlan = { eras: plan.eras, ...(quick ? MCP_PATH_QUICK : MCP_PATH) };
+    process.stderr.write(
+      `\nmcp path: direct client, thin MCP bridge and mcpo-ts's MCP endpoint, ${mcpPlan.rounds} interleaved rounds\n`,
+    );
+    mcp = await runMcpPath(mcpPlan, progress);
+    const faces = mcpPlan.eras.map((era) => `${FACE_VERSION[era]} to ${ERA_SERVER[era]}`).join(", ");
+    process.stdout.write(`\nMCP path (stdio upstreams; ${faces}; medians of rounds)\n${mcpPathTable(mcp)}\n`);
+    process.stdout.write(`\nMCP path ratios (medians of per-round ratios)\n${mcpRatiosTable(mcp)}\n`);
+  }
+
   const report: Report = {
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
@@ -165,6 +192,7 @@ async function main(): Promise<number> {
     ...(sections.includes("target") ? { targetPlan } : {}),
     ...(startup ? { startup } : {}),
     ...(growth ? { growth } : {}),
+    ...(mcp ? { mcp } : {}),
     durationS: (performance.now() - startedAt) / 1000,
   };
   mkdirSync(dirname(out), { recursive: true });
@@ -175,7 +203,8 @@ async function main(): Promise<number> {
     overhead.filter((row) => row.failed).length +
     target.filter((verdict) => verdict.failed).length +
     (startup?.filter((row) => row.failed).length ?? 0) +
-    (growth ? growthFailed(growth) : 0);
+    (growth ? growthFailed(growth) : 0) +
+    (mcp ? mcpPathFailed(mcp) : 0);
   const errors = overhead.reduce((sum, row) => sum + row.errors, 0);
   if (errors > 0) process.stderr.write(`warning: ${errors} calls failed during measurement (see "errors")\n`);
   if (failed > 0) process.stderr.write(`error: ${failed} measurements could not be made (see "failed")\n`);

@@ -36,6 +36,7 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     disabledServers: () => runtime.disabled(),
     healthTimeoutMs: config.healthCheckTimeoutMs,
     refusal: (req) => (stopping ? shuttingDown : connections.refusal(req)),
+    ...(config.mode === "multi" ? { aggregateMcp: () => runtime.mcp } : {}),
     logger,
   });
   const runtime = new ProxyRuntime(config, logger, mounts);

@@ -3,6 +3,7 @@ import type { AppConfig, ServerConfig } from "../config/schema.js";
 import type { MountTable } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
+import { aggregatable, McpEndpoint } from "../mcp-face/index.js";
 import { fingerprintOf, ServerMount } from "./server-mount.js";
 import { PACKAGE_VERSION } from "./version.js";
 
@@ -26,11 +27,37 @@ export class ProxyRuntime {
   readonly #mounts = new Map<string, ServerMount>();
   #disabled: string[] = [];
   #aggregate: OpenAPIObject | undefined;
+  /** Config mode: every server's tools, resources and prompts as one MCP endpoint (`/mcp`). */
+  readonly mcp: McpEndpoint | undefined;
 
   constructor(config: AppConfig, logger: Logger, table: MountTable) {
     this.#config = config;
     this.#logger = logger;
     this.#table = table;
+    const { mcp } = config.http;
+    this.mcp =
+      config.mode === "multi" && mcp
+        ? new McpEndpoint({
+            scope: {
+              prefixed: true,
+              sources: () => this.#aggregated(),
+              info: () => ({ name: config.doc.title ?? DEFAULTS.title, version: PACKAGE_VERSION }),
+            },
+            logger: logger.child({ mcp: "aggregate" }),
+            ...mcp,
+          })
+        : undefined;
+  }
+
+  /**
+   * The servers of the aggregated MCP endpoint, by name: those whose name can prefix a tool's (aggregatable), and
+   * which no key or allow-list of their own guards: one request's credentials cannot be checked against several
+   * servers' guards, so such a server is reached at its own `/{name}/mcp` only.
+   */
+  #aggregated(): ServerMount[] {
+    return [...this.#mounts.values()]
+      .filter((mount) => aggregatable(mount.name) && mount.apiKey === undefined && mount.allow === undefined)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async apply(servers: readonly ServerConfig[]): Promise<ApplyReport> {
@@ -60,9 +87,11 @@ export class ProxyRuntime {
         doc: this.#config.mode === "single" ? this.#config.doc : {},
         // An OIDC bearer token is accepted where the key is: the document says bearer auth either way.
         globalApiKey: this.#config.http.apiKey !== undefined || this.#config.http.auth?.oidc !== undefined,
+        mcp: this.#config.http.mcp,
       });
       mount.on("changed", () => {
         this.#aggregate = undefined;
+        this.mcp?.changed();
       });
       this.#mounts.set(server.name, mount);
       this.#table.mount(mount);
@@ -70,6 +99,8 @@ export class ProxyRuntime {
     }
     this.#disabled = servers.filter((server) => server.disabled).map((server) => server.name);
     this.#aggregate = undefined;
+    // Servers came or went: the aggregated endpoint's clients are told its lists changed.
+    if (report.added.length + report.removed.length + report.changed.length > 0) this.mcp?.changed();
     await Promise.all(closing);
     return report;
   }
@@ -129,6 +160,7 @@ export class ProxyRuntime {
   }
 
   async close(): Promise<void> {
+    await this.mcp?.close();
     const mounts = [...this.#mounts.values()];
     this.#mounts.clear();
     await Promise.all(mounts.map((mount) => mount.close()));

@@ -1,12 +1,18 @@
 import { EventEmitter } from "node:events";
 import { buildCatalog, filterTools, type Catalog } from "../catalog/index.js";
-import type { AllowList, DocInfo, ImageResults, ServerConfig } from "../config/schema.js";
+import type { AllowList, DocInfo, ImageResults, McpFaceConfig, ServerConfig } from "../config/schema.js";
 import type { MountedServer } from "../http/mount-table.js";
 import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
 import { ForwardedSessions, UpstreamConnection, type IncomingHeaders } from "../upstream/index.js";
 import { DEFAULTS } from "../config/defaults.js";
 import { UpstreamUnavailableError } from "../errors/index.js";
+import { McpEndpoint } from "../mcp-face/index.js";
+
+/** `{key: value}` when value is defined, else nothing: for optional fields under exactOptionalPropertyTypes. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [key in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [key in K]: V });
+}
 
 export interface MountDependencies {
   baseEnv: Readonly<Record<string, string>>;
@@ -18,6 +24,8 @@ export interface MountDependencies {
   doc: DocInfo;
   /** Whether --api-key guards tool routes (documented as bearer auth). */
   globalApiKey: boolean;
+  /** Bounds of the MCP endpoint's 2025 sessions; false: no MCP endpoint (--no-mcp). */
+  mcp: McpFaceConfig | false;
 }
 
 /** One upstream, the catalog of routes built from its current tool list, and its own OpenAPI document. */
@@ -42,6 +50,9 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   #settled = false;
   #catalog: Catalog | undefined;
   #listedTools: UpstreamConnection["tools"] = [];
+  #exposedTools: UpstreamConnection["tools"] = [];
+  /** The server as MCP (`/{name}/mcp`, or `/mcp` alone): the MCP face; undefined with --no-mcp. */
+  readonly mcp: McpEndpoint | undefined;
   #document: OpenAPIObject | undefined;
 
   constructor(server: ServerConfig, dependencies: MountDependencies) {
@@ -80,6 +91,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
       for (const name of filtered.unknownNames) {
         log.warn({ tool: name }, "enabledTools/disabledTools names a tool the server does not have");
       }
+      this.#exposedTools = filtered.tools;
       this.#catalog = buildCatalog(filtered.tools, { operationIdPrefix: "", logger: log });
       this.#settled = true;
       this.#document = undefined;
@@ -96,6 +108,28 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
       if (this.#settled) this.emit("changed");
     });
     this.forwarding?.on("tools", toolsListed);
+    this.mcp = !dependencies.mcp
+      ? undefined
+      : new McpEndpoint({
+          scope: {
+            prefixed: false,
+            sources: () => [this],
+            info: () => ({
+              name: this.connection.serverInfo?.name ?? (this.name || this.connection.label),
+              version: this.connection.serverInfo?.version ?? "1.0.0",
+              ...optional("title", this.connection.serverInfo?.title),
+              ...optional("instructions", this.connection.serverInfo?.instructions),
+            }),
+          },
+          logger: log,
+          ...dependencies.mcp,
+        });
+    this.on("changed", () => this.mcp?.changed());
+  }
+
+  /** The upstream's tools after enabledTools/disabledTools, as listed: what the MCP face offers. */
+  get exposedTools(): UpstreamConnection["tools"] {
+    return this.#exposedTools;
   }
 
   /** The tool list the catalog was built from: the shared connection's, or a caller session's (forwarding). */
@@ -170,6 +204,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
 
   /** Closes the upstream (and every caller session), letting running calls finish for up to `drainMs` first. */
   async close(drainMs = 0): Promise<void> {
+    await this.mcp?.close();
     await Promise.all([this.connection.close(drainMs), this.forwarding?.close(drainMs)]);
   }
 }

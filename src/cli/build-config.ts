@@ -75,6 +75,9 @@ const cliSchema = z.object({
   corsAllowOrigins: z.array(z.string()),
   allowedHosts: z.array(z.string()),
   maxConnections: z.coerce.number().int().min(1).default(DEFAULTS.maxConnections),
+  mcp: z.boolean().default(true),
+  mcpMaxSessions: z.coerce.number().int().min(1).default(DEFAULTS.mcp.max_sessions),
+  mcpSessionIdleTimeout: z.coerce.number().positive().default(DEFAULTS.mcp.session_idle_timeout),
   name: z.string().optional(),
   description: z.string().optional(),
   version: z.string().optional(),
@@ -123,6 +126,8 @@ const FLAG_NAMES: Record<string, string> = {
   corsAllowOrigins: "--cors-allow-origins",
   allowedHosts: "--allowed-hosts",
   maxConnections: "--max-connections",
+  mcpMaxSessions: "--mcp-max-sessions",
+  mcpSessionIdleTimeout: "--mcp-session-idle-timeout",
   retry_attempts: "--retry-attempts",
   retry_delay: "--retry-delay",
   max_retry_delay: "--max-retry-delay",
@@ -276,6 +281,9 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
         maxBodyBytes: cli.maxBodySize,
         ...(cli.allowedHosts.length > 0 ? { allowedHosts: cli.allowedHosts } : {}),
         maxConnections: cli.maxConnections,
+        mcp: cli.mcp
+          ? { maxSessions: cli.mcpMaxSessions, sessionIdleMs: Math.round(cli.mcpSessionIdleTimeout * 1000) }
+          : false,
         headersTimeoutMs: DEFAULTS.headersTimeout * 1000,
         keepAliveTimeoutMs: DEFAULTS.keepAliveTimeout * 1000,
       },

@@ -23,6 +23,10 @@ export interface CliOptions {
   corsAllowOrigins: string[];
   allowedHosts?: string[];
   maxConnections?: string;
+  /** commander's `--no-mcp`: false when given. */
+  mcp?: boolean;
+  mcpMaxSessions?: string;
+  mcpSessionIdleTimeout?: string;
   name?: string;
   description?: string;
   version?: string;
@@ -149,6 +153,15 @@ export function createProgram(): Command {
     .option(
       "--max-connections <n>",
       `open client connections at most; the longest-idle one makes room (default: ${DEFAULTS.maxConnections})`,
+    )
+    .option("--no-mcp", "serve REST only: no MCP endpoints (/mcp, /{server}/mcp)")
+    .option(
+      "--mcp-max-sessions <n>",
+      `2025-era MCP sessions open at once per MCP endpoint (default: ${DEFAULTS.mcp.max_sessions})`,
+    )
+    .option(
+      "--mcp-session-idle-timeout <seconds>",
+      `an MCP session unused this long is closed (default: ${DEFAULTS.mcp.session_idle_timeout})`,
     )
     .option("-n, --name <title>", "title of the API document (default: the upstream's name)")
     .option("-d, --description <text>", "description of the API document")

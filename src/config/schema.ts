@@ -329,8 +329,17 @@ export interface HttpConfig {
   readonly allowedHosts?: readonly string[];
   /** Cap on open client connections (see DEFAULTS.maxConnections). */
   readonly maxConnections: number;
+  /** The MCP endpoints (src/mcp-face/): the bounds of their 2025 sessions, or false when served REST only (--no-mcp). */
+  readonly mcp: McpFaceConfig | false;
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+}
+
+export interface McpFaceConfig {
+  /** 2025-era sessions open at once per MCP endpoint. */
+  readonly maxSessions: number;
+  /** A session unused this long is closed. */
+  readonly sessionIdleMs: number;
 }
 
 export interface DocInfo {

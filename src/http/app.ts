@@ -9,7 +9,7 @@ import { createErrorHandler, notFound } from "./error-handler.js";
 import { createAggregateHealthHandler } from "./health.js";
 import { createMountRouter } from "./mount-router.js";
 import { MountTable } from "./mount-table.js";
-import { createPipeline } from "./pipeline.js";
+import { createPipeline, type McpFace } from "./pipeline.js";
 import { createToolCaller } from "./tool-handler.js";
 
 export interface HttpAppOptions {
@@ -26,6 +26,8 @@ export interface HttpAppOptions {
   healthTimeoutMs: number;
   /** Why no request can be served now (shutting down, over the connection cap); checked first on every request. */
   refusal: (req: IncomingMessage) => ProxyError | undefined;
+  /** Multi mode: the aggregated MCP endpoint (`/mcp`). */
+  aggregateMcp?: () => McpFace | undefined;
   logger: Logger;
 }
 
@@ -114,6 +116,7 @@ export function createHttpApp(options: HttpAppOptions): {
     callTool: createToolCaller({ maxBodyBytes: http.maxBodyBytes, logger, rootPath: http.rootPath }),
     app,
     refusal: options.refusal,
+    ...(options.aggregateMcp ? { aggregateMcp: options.aggregateMcp } : {}),
     logger,
   });
   return { listener, mounts };

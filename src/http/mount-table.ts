@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 import type { OpenAPIObject } from "../openapi/index.js";
+import type { McpFace } from "./pipeline.js";
 import type { ToolTarget } from "./tool-handler.js";
 
 /** A mounted upstream as the HTTP layer needs it. */
@@ -10,6 +11,8 @@ export interface MountedServer extends ToolTarget {
   title(): string;
   /** The tool list the catalog was built from (a forwarding server's may come from a caller's session). */
   readonly listedTools?: ToolTarget["connection"]["tools"];
+  /** The server as MCP (`/{name}/mcp`): see src/mcp-face/. */
+  readonly mcp?: McpFace;
   /** Before the document is read: see ServerMount.prepareDocument. */
   prepareDocument?(headers: IncomingMessage["headers"]): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { createAuthorize } from "./auth.js";
 import { createCors, OPERATION_ROUTE_METHODS, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
+import { readJsonBody } from "./json-body.js";
 import type { MountTable } from "./mount-table.js";
 import { withoutRootPath } from "./root-path.js";
 import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
@@ -19,8 +20,22 @@ export interface PipelineOptions {
   app: RequestListener;
   /** Why no request can be served now (shutting down, over the connection cap), checked first; else undefined. */
   refusal: (req: IncomingMessage) => ProxyError | undefined;
+  /** Config mode: the aggregated MCP endpoint at `/mcp` (src/mcp-face/); undefined in single-server mode. */
+  aggregateMcp?: () => McpFace | undefined;
   logger: Logger;
 }
+
+/** An MCP endpoint as the pipeline hands it a request (src/mcp-face/endpoint.ts). */
+export interface McpFace {
+  handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void;
+}
+
+/** The path of a mount's MCP endpoint (Streamable HTTP), and of the aggregated one in config mode. */
+export const MCP_PATH = "/mcp";
+/** Methods of an MCP endpoint: POST a message, GET the 2025 notification stream, DELETE a 2025 session. */
+const MCP_METHODS = "GET, POST, DELETE, OPTIONS";
+/** Headers a browser client of the MCP endpoint must be able to read. */
+const MCP_EXPOSED_HEADERS = "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate";
 
 /**
  * First path segments of a mount's MCP operation routes other than tools (resources, prompts, task status):
@@ -54,7 +69,10 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     if (refused) return refuse(req, res, refused);
     if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());
     if (http.rootPath) req.url = withoutRootPath(req.url ?? "/", http.rootPath);
-    const hit = mounts.resolve(req.url ?? "/");
+    const aggregate = options.aggregateMcp && pathOf(req.url ?? "/") === MCP_PATH ? options.aggregateMcp() : undefined;
+    const hit = aggregate ? undefined : mounts.resolve(req.url ?? "/");
+    const face = aggregate ?? (hit && pathOf(hit.subUrl) === MCP_PATH ? hit.server.mcp : undefined);
+    if (face) return serveMcp(req, res, face, hit?.server);
     const toolName = hit && toolNameOf(hit.subUrl);
     const method = req.method;
 
@@ -94,6 +112,35 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     );
   };
 
+  /**
+   * A request for an MCP endpoint: checked as a tool call is (Origin, then the key or token: MCP clients send
+   * `Authorization: Bearer`), its body read as a tool call's is (size, media type, JSON), then served by the face.
+   */
+  function serveMcp(req: IncomingMessage, res: ServerResponse, face: McpFace, server: ToolTarget | undefined): void {
+    const method = req.method;
+    if (method === "OPTIONS") return cors.preflight(req, res, MCP_METHODS);
+    cors.answer(req, res);
+    res.setHeader("Access-Control-Expose-Headers", MCP_EXPOSED_HEADERS);
+    if (method !== "POST" && method !== "GET" && method !== "DELETE") {
+      return refuse(req, res, new MethodNotAllowedError(method ?? "?", pathOf(req.url ?? "/"), "GET, POST, DELETE"));
+    }
+    if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
+    const serve = (): void => {
+      if (method !== "POST") return face.handle(req, res);
+      readJsonBody(req, http.maxBodyBytes).then(
+        (body) => face.handle(req, res, body),
+        (error: unknown) => refuse(req, res, toProxyError(error)),
+      );
+    };
+    const decision = authorize(req, server, true);
+    if (decision === undefined) return serve();
+    if (!(decision instanceof Promise)) return refuse(req, res, decision);
+    decision.then(
+      (denied) => (denied ? refuse(req, res, denied) : serve()),
+      (error: unknown) => refuse(req, res, toProxyError(error)),
+    );
+  }
+
   /** Anything but a tool call, once allowed: 405 for a method a tool route does not take, else express. */
   function serveOther(
     req: IncomingMessage,
@@ -111,6 +158,13 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     }
     app(req, res);
   }
+}
+
+/** "/mcp?x" → "/mcp"; a trailing slash dropped. */
+function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
 /** Whether a mount's sub-URL ("/resources/read?uri=…") is one of its operation routes (OPERATION_ROUTE_ROOTS). */

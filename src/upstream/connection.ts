@@ -5,6 +5,7 @@ import {
   type CallToolResult,
   type Client,
   type PriorDiscovery,
+  type ServerCapabilities,
   type Tool,
   type Transport,
 } from "@modelcontextprotocol/client";
@@ -217,6 +218,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   get serverInfo(): UpstreamServerInfo | undefined {
     return this.#serverInfo;
+  }
+
+  /** What the current session's server declared (the MCP face mirrors it); undefined while there is none. */
+  get serverCapabilities(): ServerCapabilities | undefined {
+    return this.#session?.client.getServerCapabilities();
   }
 
   /** Starts connecting in the background; never throws. */

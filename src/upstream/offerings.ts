@@ -1,5 +1,7 @@
 import type {
   Client,
+  CompleteRequest,
+  CompleteResult,
   GetPromptResult,
   Prompt,
   ReadResourceResult,
@@ -11,7 +13,15 @@ import type { Logger } from "../log/logger.js";
 import type { RequestSender } from "./request.js";
 import { CoalescedReload } from "./coalesced-reload.js";
 
-export type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate };
+export type {
+  CompleteRequest,
+  CompleteResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+};
 
 /** How many resources the document names as examples of `uri`: a server may list thousands. */
 export const DOCUMENTED_RESOURCES = 50;
@@ -146,6 +156,16 @@ export const OPERATIONS = {
     (uri: string): RequestSender<ReadResourceResult> =>
     (client, options) =>
       client.readResource({ uri }, { ...options, cacheMode: "bypass" }),
+  /** The whole result, `_meta` included, for the MCP face (which passes a prompt on as the upstream made it). */
+  getWholePrompt:
+    (params: { name: string; arguments?: Record<string, string> }): RequestSender<GetPromptResult> =>
+    (client, options) =>
+      client.getPrompt(params, options),
+  /** `completion/complete`, passed on as it came (the MCP face). */
+  complete:
+    (params: CompleteRequest["params"]): RequestSender<CompleteResult> =>
+    (client, options) =>
+      client.complete(params, options),
   /** The result's description and messages (not its `_meta`, which says who answered: the upstream's business). */
   getPrompt:
     (name: string, args: Record<string, string>): RequestSender<Pick<GetPromptResult, "description" | "messages">> =>

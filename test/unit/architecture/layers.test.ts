@@ -10,7 +10,23 @@ import { fileURLToPath } from "node:url";
  * its types). auth (verifying callers' JWTs) sits below upstream, so it cannot reach an upstream connection, and
  * above config, whose typed settings it takes.
  */
-const LAYERS = ["cli", "app", "http", "openapi", "catalog", "upstream", "auth", "config", "log", "errors", "json"];
+const LAYERS = [
+  "cli",
+  "app",
+  "http",
+  "mcp-face",
+  "openapi",
+  "catalog",
+  "upstream",
+  "auth",
+  "config",
+  "log",
+  "errors",
+  "json",
+];
+
+/** The SDK's server packages: the MCP face's, and nobody else's. */
+const SERVER_PACKAGES = ["@modelcontextprotocol/server", "@modelcontextprotocol/node"];
 
 const SRC = fileURLToPath(new URL("../../../src/", import.meta.url));
 
@@ -65,7 +81,23 @@ describe("the layout the README describes", () => {
       .filter((file) => file.layer !== "upstream")
       .flatMap((file) =>
         file.imports
-          .filter(({ from, typeOnly }) => from.startsWith("@modelcontextprotocol/") && !typeOnly)
+          .filter(
+            ({ from, typeOnly }) =>
+              from.startsWith("@modelcontextprotocol/") &&
+              !typeOnly &&
+              !(file.layer === "mcp-face" && SERVER_PACKAGES.includes(from)),
+          )
+          .map(({ from }) => `${file.rel} imports ${from}`),
+      );
+    assert.deepEqual(outside, []);
+  });
+
+  it("only src/mcp-face/ uses the SDK's server packages", () => {
+    const outside = files
+      .filter((file) => file.layer !== "mcp-face")
+      .flatMap((file) =>
+        file.imports
+          .filter(({ from }) => SERVER_PACKAGES.includes(from))
           .map(({ from }) => `${file.rel} imports ${from}`),
       );
     assert.deepEqual(outside, []);

@@ -65,6 +65,7 @@ describe("buildConfig", () => {
       rootPath: "",
       maxBodyBytes: 4 * 1024 * 1024,
       maxConnections: 1024,
+      mcp: { maxSessions: 1000, sessionIdleMs: 1_800_000 },
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5000,
     });
@@ -163,6 +164,16 @@ describe("buildConfig", () => {
     assert.equal(http.apiKey, "k");
     assert.equal(http.strictAuth, true);
     throwsUsage(() => build({ sslCertfile: "cert.pem" }), "--ssl-certfile");
+  });
+
+  it("takes the MCP endpoint's session bounds in seconds, and --no-mcp turns the endpoints off", () => {
+    assert.deepEqual(build({ mcpMaxSessions: "7", mcpSessionIdleTimeout: "2.5" }).config.http.mcp, {
+      maxSessions: 7,
+      sessionIdleMs: 2500,
+    });
+    assert.equal(build({ mcp: false }).config.http.mcp, false);
+    throwsUsage(() => build({ mcpMaxSessions: "0" }), "--mcp-max-sessions");
+    throwsUsage(() => build({ mcpSessionIdleTimeout: "soon" }), "--mcp-session-idle-timeout");
   });
 
   it("splits comma-separated CORS origins", () => {
