@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   inputRequired,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   type ClientCapabilities,
@@ -49,7 +50,8 @@ class Exchange<T> {
 
   /** The upstream asked: the request waits for the client's answer in a later round. */
   ask(request: ServerRequest, signal: AbortSignal): Promise<ServerRequestResult> {
-    const key = `r${++this.#next}`;
+    // The upstream's own name for it when it gave one (2026-07-28), so the client answers under that name.
+    const key = request.key !== undefined && !this.#waiting.has(request.key) ? request.key : `mcpo-${++this.#next}`;
     return new Promise<ServerRequestResult>((resolve, reject) => {
       this.#waiting.set(key, { request, resolve });
       signal.addEventListener(
@@ -161,8 +163,20 @@ export class InputRelay {
       // Most calls never ask for anything: the exchange is kept (and its token minted) only when one does.
       const created = new Exchange<T>(ctx, owner);
       exchange = created;
-      const onServerRequest: ServerRequestHandler = (request, signal) =>
-        declares(clientCapabilities, request) ? created.ask(request, signal) : Promise.resolve(undefined);
+      const onServerRequest: ServerRequestHandler = (request, signal) => {
+        if (declares(clientCapabilities, request)) return created.ask(request, signal);
+        // A form the client cannot show is answered by the proxy's elicitation policy, as for a REST caller. Sampling
+        // and roots have no such policy: the server is told the client lacks the capability (-32021), as the spec
+        // has a server answer such a request itself.
+        if (request.method === "elicitation/create") return Promise.resolve(undefined);
+        const required = request.method === "sampling/createMessage" ? { sampling: {} } : { roots: {} };
+        return Promise.reject(
+          new MissingRequiredClientCapabilityError(
+            { requiredCapabilities: required },
+            `The MCP client did not declare ${Object.keys(required)[0]}, which the upstream server asked for`,
+          ),
+        );
+      };
       created.outcome = start({ onServerRequest, controller: created.controller, ctx: () => created.ctx });
       created.outcome.catch(() => undefined); // awaited by a round, or dropped with the exchange
     }
@@ -175,10 +189,10 @@ export class InputRelay {
         forget();
         return step.result;
       }
-      if (exchange.token === undefined) {
-        exchange.token = randomBytes(18).toString("base64url");
-        this.#exchanges.set(exchange.token, exchange as Exchange<unknown>);
-      }
+      // A new requestState every round: an answer to an earlier round cannot be replayed.
+      forget();
+      exchange.token = mintToken();
+      this.#exchanges.set(exchange.token, exchange as Exchange<unknown>);
       exchange.expireIn(roundMs, () => {
         forget();
         exchange.controller.abort();
@@ -223,6 +237,10 @@ function declares(capabilities: ClientCapabilities | undefined, request: ServerR
 
 function inputRequestOf(request: ServerRequest): InputRequest {
   return { method: request.method, params: request.params ?? {} } as InputRequest;
+}
+
+function mintToken(): string {
+  return randomBytes(18).toString("base64url");
 }
 
 /** Who sent this round (callerOf, passed by the endpoint as the request's authInfo), digested. */

@@ -177,9 +177,14 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
   });
   // Only the method and params are handed on (not the JSON-RPC id, which is ours with this server). The SDK checks
   // each answer against its method's result schema: the casts only name which one it is.
+  // On 2026-07-28 the id is the key of the request in the server's `input_required` result: passed on (ServerRequest.key).
   const answer = <R>({ method, params }: ServerRequest, ctx: ClientContext): Promise<R> =>
     options.inputs.answer(
-      (params === undefined ? { method } : { method, params }) as ServerRequest,
+      {
+        method,
+        ...(params === undefined ? {} : { params }),
+        ...(client.getProtocolEra() === "modern" ? { key: String(ctx.mcpReq.id) } : {}),
+      } as ServerRequest,
       ctx.mcpReq.signal,
     ) as Promise<R>;
   client.setRequestHandler("elicitation/create", (request, ctx) => answer<ElicitResult>(request, ctx));

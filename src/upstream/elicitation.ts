@@ -19,10 +19,18 @@ import type { ElicitationPolicy } from "../config/schema.js";
  * (sampling), or ask for the client's roots. On 2025 connections it is a JSON-RPC request; on 2026-07-28 it is an
  * entry of an `input_required` result, which the SDK hands to the same handlers inside `callTool()`.
  */
-export type ServerRequest =
+export type ServerRequest = (
   | { readonly method: "elicitation/create"; readonly params: ElicitRequest["params"] }
   | { readonly method: "sampling/createMessage"; readonly params: CreateMessageRequest["params"] }
-  | { readonly method: "roots/list"; readonly params?: ListRootsRequest["params"] };
+  | { readonly method: "roots/list"; readonly params?: ListRootsRequest["params"] }
+) & {
+  /**
+   * 2026-07-28: the server's name for this request in its `input_required` result (its `inputRequests` key), which a
+   * relay passes on so that the client answers under the same name. Absent on 2025 connections, where a request has
+   * only our JSON-RPC id with the server.
+   */
+  readonly key?: string;
+};
 
 export type ServerRequestMethod = ServerRequest["method"];
 
