@@ -1,4 +1,5 @@
 import {
+  LOG_LEVEL_META_KEY,
   McpServer,
   ProtocolError,
   ProtocolErrorCode,

@@ -1,4 +1,11 @@
-import type { CallToolResult, Client, Progress, Tool } from "@modelcontextprotocol/client";
+import {
+  LOG_LEVEL_META_KEY,
+  type CallToolResult,
+  type Client,
+  type LoggingLevel,
+  type Progress,
+  type Tool,
+} from "@modelcontextprotocol/client";
 import type { ConnectionSettings } from "../config/schema.js";
 import {
   ClientClosedRequestError,
@@ -40,6 +47,12 @@ export interface CallOptions {
    * refusal is not turned into a 409.)
    */
   onServerRequest?: ServerRequestHandler;
+  /**
+   * The least severe log message the caller wants of this call. A 2026-07-28 server logs only for a request that
+   * asks (`_meta` "io.modelcontextprotocol/logLevel"): sent so to such a server; a 2025 server's level is its
+   * session's, shared by every caller, so nothing is sent to one. Absent: the request asks for no logs.
+   */
+  logLevel?: LoggingLevel;
 }
 
 /** What a call needs of its connection. */
@@ -130,7 +143,9 @@ export async function callTool(
         options.onSent?.();
         const send = (): Promise<CallToolResult> =>
           session.client.callTool(
-            { name, arguments: args },
+            options.logLevel !== undefined && session.client.getProtocolEra() === "modern"
+              ? { name, arguments: args, _meta: { [LOG_LEVEL_META_KEY]: options.logLevel } }
+              : { name, arguments: args },
             // Progress notifications restart the timeout (onprogress makes the SDK ask for them).
             {
               timeout: leftMs,

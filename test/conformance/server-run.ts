@@ -184,10 +184,28 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** The built proxy fronting the fixture over stdio (single-server mode: its MCP endpoint is /mcp). */
-export async function startProxyTarget(): Promise<Target & { proxy: Proxy }> {
-  const proxy = await startProxy([], [process.execPath, "--import", "tsx", FIXTURE]);
-  return { proxy, url: `${proxy.url}/mcp`, stop: async () => void (await proxy.stop()) };
+/**
+ * The built proxy fronting the fixture over Streamable HTTP (single-server mode: its MCP endpoint is /mcp). Over
+ * Streamable HTTP, because there a server's log message about a call comes on that call's own response stream, so
+ * the proxy can pass it to the caller (tools-call-with-logging); over stdio nothing on the wire says which call a log
+ * message is about, and the proxy passes none on rather than risk giving one caller another's (README: Known gaps).
+ * Every other scenario passes with the fixture over stdio too (`--stdio`).
+ */
+export async function startProxyTarget(upstream: "http" | "stdio" = "http"): Promise<Target & { proxy: Proxy }> {
+  if (upstream === "stdio") {
+    const proxy = await startProxy([], [process.execPath, "--import", "tsx", FIXTURE]);
+    return { proxy, url: `${proxy.url}/mcp`, stop: async () => void (await proxy.stop()) };
+  }
+  const fixture = await serveConformanceHttp(0);
+  const proxy = await startProxy(["--server-type", "streamable-http"], [fixture.url]);
+  return {
+    proxy,
+    url: `${proxy.url}/mcp`,
+    stop: async () => {
+      await proxy.stop();
+      await fixture.close();
+    },
+  };
 }
 
 /** The fixture's own Streamable HTTP endpoint, in this process (to prove the fixture alone). */
@@ -205,7 +223,9 @@ async function main(argv: string[]): Promise<void> {
   const direct = argv.includes("--direct");
   const only = argv.filter((arg) => !arg.startsWith("--"));
   const started = Date.now();
-  const target = direct ? await startDirectTarget() : await startProxyTarget();
+  const target = direct
+    ? await startDirectTarget()
+    : await startProxyTarget(argv.includes("--stdio") ? "stdio" : "http");
   const expected = expectedFailures();
   const limited = createLimiter(PARALLEL_RUNS);
   try {

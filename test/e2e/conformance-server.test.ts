@@ -15,7 +15,7 @@ import {
 
 /**
  * The official MCP conformance suite's server scenarios, judging the proxy's MCP endpoint (/mcp) in front of the
- * fixture test/fixtures/conformance-server/ over stdio (test/conformance/server-run.ts). One proxy for all; each
+ * fixture test/fixtures/conformance-server/ over Streamable HTTP (test/conformance/server-run.ts says why). One proxy for all; each
  * suite run is one CLI invocation (about 10 s), started in before(); one test per (run, scenario) reads its verdict.
  */
 const problem = missingInstall();
