@@ -11,7 +11,10 @@ interface Session {
   readonly server: Server;
   /** Digest of the caller who opened it: only they may use it (a session id alone is not a key). */
   readonly owner: Buffer;
+  /** When its last request came or its last answer ended. */
   lastSeen: number;
+  /** Answers still being written (a running call's stream, the GET stream): while any is, it is not idle. */
+  open: number;
 }
 
 export interface LegacySessionsOptions {
@@ -53,7 +56,7 @@ export class LegacySessions {
         return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
       }
       session.lastSeen = Date.now();
-      return session.transport.handleRequest(request, { parsedBody });
+      return watched(session, await session.transport.handleRequest(request, { parsedBody }));
     }
     if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
@@ -74,7 +77,7 @@ export class LegacySessions {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.#sessions.set(id, { transport, server, owner, lastSeen: Date.now() });
+        this.#sessions.set(id, { transport, server, owner, lastSeen: Date.now(), open: 0 });
       },
       onsessionclosed: (id) => {
         this.#sessions.delete(id);
@@ -103,7 +106,7 @@ export class LegacySessions {
   #closeIdle(): void {
     const cutoff = Date.now() - this.#options.idleMs;
     for (const [id, session] of this.#sessions) {
-      if (session.lastSeen > cutoff) continue;
+      if (session.open > 0 || session.lastSeen > cutoff) continue;
       this.#sessions.delete(id);
       this.#options.logger.debug("MCP endpoint: closing an idle session");
       void session.server.close().catch(() => undefined);
@@ -116,6 +119,44 @@ export class LegacySessions {
     this.#sessions.clear();
     await Promise.allSettled(open.map((session) => session.server.close()));
   }
+}
+
+/**
+ * The answer, counted as open on its session until its body ends or the client drops it: a session whose call runs
+ * longer than the idle timeout (a tool may run up to max_tool_timeout, 30 min by default, as long as the idle
+ * timeout) must not be closed under it, and its idle time starts when the answer ends.
+ */
+function watched(session: Session, response: Response): Response {
+  const body = response.body;
+  if (!body) return response;
+  session.open++;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    session.open--;
+    session.lastSeen = Date.now();
+  };
+  const reader = body.getReader();
+  const counted = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          end();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /** The caller, digested: no credential is kept in memory longer than its request. */
