@@ -157,7 +157,7 @@ export function createProgram(): Command {
     .option("--no-mcp", "serve REST only: no MCP endpoints (/mcp, /{server}/mcp)")
     .option(
       "--mcp-max-sessions <n>",
-      `2025-era MCP sessions open at once per MCP endpoint (default: ${DEFAULTS.mcp.max_sessions})`,
+      `MCP sessions (2025 Streamable HTTP and legacy SSE) open at once per MCP endpoint (default: ${DEFAULTS.mcp.max_sessions})`,
     )
     .option(
       "--mcp-session-idle-timeout <seconds>",

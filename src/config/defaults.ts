@@ -24,7 +24,7 @@ export const DEFAULTS = {
   keepAliveTimeout: 5,
   /** Largest accepted request body: 4 MiB. */
   maxBodySize: 4 * 1024 * 1024,
-  /** The MCP endpoints (`/mcp`): 2025-era sessions open at once per endpoint, and how long an unused one lives. */
+  /** The MCP endpoints (`/mcp`, `/sse`): sessions (2025 and legacy SSE) open at once per endpoint, and how long an unused one lives. */
   mcp: {
     max_sessions: 1000,
     session_idle_timeout: 1800,

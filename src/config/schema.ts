@@ -336,7 +336,7 @@ export interface HttpConfig {
 }
 
 export interface McpFaceConfig {
-  /** 2025-era sessions open at once per MCP endpoint. */
+  /** Sessions (2025 Streamable HTTP and legacy SSE together) open at once per MCP endpoint. */
   readonly maxSessions: number;
   /** A session unused this long is closed. */
   readonly sessionIdleMs: number;

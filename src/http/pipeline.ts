@@ -27,13 +27,23 @@ export interface PipelineOptions {
 
 /** An MCP endpoint as the pipeline hands it a request (src/mcp-face/endpoint.ts). */
 export interface McpFace {
+  /** Streamable HTTP. */
   handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void;
+  /** Legacy HTTP+SSE: the stream, whose client is told to POST to `messagesPath`. */
+  openSse(req: IncomingMessage, res: ServerResponse, messagesPath: string): void;
+  /** Legacy HTTP+SSE: one message for a session. */
+  postSseMessage(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): void;
 }
 
 /** The path of a mount's MCP endpoint (Streamable HTTP), and of the aggregated one in config mode. */
 export const MCP_PATH = "/mcp";
+/** The legacy HTTP+SSE transport's two paths beside it: the stream (GET) and its messages (POST ?sessionId=). */
+export const SSE_PATH = "/sse";
+export const SSE_MESSAGES_PATH = "/messages";
 /** Methods of an MCP endpoint: POST a message, GET the 2025 notification stream, DELETE a 2025 session. */
 const MCP_METHODS = "GET, POST, DELETE, OPTIONS";
+/** Which of an MCP endpoint's routes a request is for. */
+type McpRoute = "mcp" | "sse" | "messages";
 /** Headers a browser client of the MCP endpoint must be able to read. */
 const MCP_EXPOSED_HEADERS = "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate";
 
@@ -69,10 +79,15 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     if (refused) return refuse(req, res, refused);
     if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());
     if (http.rootPath) req.url = withoutRootPath(req.url ?? "/", http.rootPath);
-    const aggregate = options.aggregateMcp && pathOf(req.url ?? "/") === MCP_PATH ? options.aggregateMcp() : undefined;
+    const rootRoute = options.aggregateMcp && mcpRouteOf(req.url ?? "/", req);
+    const aggregate = rootRoute ? options.aggregateMcp!() : undefined;
     const hit = aggregate ? undefined : mounts.resolve(req.url ?? "/");
-    const face = aggregate ?? (hit && pathOf(hit.subUrl) === MCP_PATH ? hit.server.mcp : undefined);
-    if (face) return serveMcp(req, res, face, hit?.server);
+    const route = aggregate ? rootRoute : hit?.server.mcp && mcpRouteOf(hit.subUrl, req);
+    const face = aggregate ?? (route ? hit?.server.mcp : undefined);
+    if (face && route) {
+      const base = `${http.rootPath}${hit ? mounts.mountPath(hit.server.name) : ""}`;
+      return serveMcp(req, res, face, hit?.server, route, base);
+    }
     const toolName = hit && toolNameOf(hit.subUrl);
     const method = req.method;
 
@@ -114,21 +129,33 @@ export function createPipeline(options: PipelineOptions): RequestListener {
 
   /**
    * A request for an MCP endpoint: checked as a tool call is (Origin, then the key or token: MCP clients send
-   * `Authorization: Bearer`), its body read as a tool call's is (size, media type, JSON), then served by the face.
+   * `Authorization: Bearer`), its body read as a tool call's is (size, media type, JSON), then served by the face:
+   * Streamable HTTP at `…/mcp`, or the legacy HTTP+SSE transport's stream (`…/sse`) and messages (`…/messages`).
+   * `base` is the endpoint's public path prefix (root path and mount), which the SSE stream tells its client.
    */
-  function serveMcp(req: IncomingMessage, res: ServerResponse, face: McpFace, server: ToolTarget | undefined): void {
+  function serveMcp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    face: McpFace,
+    server: ToolTarget | undefined,
+    route: McpRoute,
+    base: string,
+  ): void {
     const method = req.method;
-    if (method === "OPTIONS") return cors.preflight(req, res, MCP_METHODS);
+    const allowed = route === "mcp" ? MCP_METHODS : route === "sse" ? "GET, OPTIONS" : "POST, OPTIONS";
+    if (method === "OPTIONS") return cors.preflight(req, res, allowed);
     cors.answer(req, res);
     res.setHeader("Access-Control-Expose-Headers", MCP_EXPOSED_HEADERS);
-    if (method !== "POST" && method !== "GET" && method !== "DELETE") {
-      return refuse(req, res, new MethodNotAllowedError(method ?? "?", pathOf(req.url ?? "/"), "GET, POST, DELETE"));
+    if (!allowed.split(", ").includes(method ?? "")) {
+      const path = pathOf(req.url ?? "/");
+      return refuse(req, res, new MethodNotAllowedError(method ?? "?", path, allowed.replace(", OPTIONS", "")));
     }
     if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
     const serve = (): void => {
+      if (route === "sse") return face.openSse(req, res, `${base}${SSE_MESSAGES_PATH}`);
       if (method !== "POST") return face.handle(req, res);
       readJsonBody(req, http.maxBodyBytes).then(
-        (body) => face.handle(req, res, body),
+        (body) => (route === "mcp" ? face.handle(req, res, body) : face.postSseMessage(req, res, body)),
         (error: unknown) => refuse(req, res, toProxyError(error)),
       );
     };
@@ -158,6 +185,21 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     }
     app(req, res);
   }
+}
+
+/**
+ * The MCP route a URL (below its mount) is for, if any: `/mcp` always; `/sse` for GET (and its preflight), and
+ * `/messages` with a `sessionId` parameter, so that a tool named `sse` or `messages` keeps its POST route.
+ */
+function mcpRouteOf(url: string, req: IncomingMessage): McpRoute | undefined {
+  const path = pathOf(url);
+  if (path === MCP_PATH) return "mcp";
+  if (path === SSE_PATH) {
+    const method = req.method === "OPTIONS" ? req.headers["access-control-request-method"] : req.method;
+    return method === "GET" ? "sse" : undefined;
+  }
+  if (path === SSE_MESSAGES_PATH) return /[?&]sessionId=/.test(url) ? "messages" : undefined;
+  return undefined;
 }
 
 /** "/mcp?x" → "/mcp"; a trailing slash dropped. */

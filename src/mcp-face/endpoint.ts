@@ -6,18 +6,18 @@ import {
   type AuthInfo,
   type McpHandlerRequestOptions,
 } from "@modelcontextprotocol/server";
-import { identityOf } from "../auth/index.js";
 import type { Logger } from "../log/logger.js";
 import { buildFaceServer } from "./face-server.js";
 import type { FaceScope } from "./scope.js";
-import { LegacySessions, jsonRpcError } from "./sessions.js";
+import { LegacySse } from "./legacy-sse.js";
+import { LegacySessions, SessionTable, callerOf, jsonRpcError } from "./sessions.js";
 
 export interface McpEndpointOptions {
   scope: FaceScope;
   logger: Logger;
-  /** 2025 sessions open at once on this endpoint; a new one beyond it is refused (503). */
+  /** Sessions (2025 Streamable HTTP and legacy SSE together) open at once on this endpoint; beyond it 503. */
   maxSessions: number;
-  /** A 2025 session unused this long is closed. */
+  /** A session unused this long is closed. */
   sessionIdleMs: number;
 }
 
@@ -26,14 +26,16 @@ export interface McpEndpointOptions {
  * the per-request `_meta` envelope) is served by the SDK's per-request handler (no session, no state); a 2025
  * request by a session of ours (`Mcp-Session-Id`), which a 2025 client needs for the GET stream (list_changed),
  * server-to-client requests and DELETE. The SDK's own classifier (`isLegacyRequest`) decides, so the two legs can
- * never disagree about a request.
+ * never disagree about a request. Clients older still use the legacy HTTP+SSE transport beside it (legacy-sse.ts).
  *
  * The front pipeline (src/http/pipeline.ts) has checked Host, Origin, the key and the body (size, media type, JSON)
  * before a request gets here.
  */
 export class McpEndpoint {
   readonly #modern;
+  readonly #table: SessionTable;
   readonly #sessions: LegacySessions;
+  readonly #sse: LegacySse;
   readonly #node;
   readonly #log: Logger;
 
@@ -42,12 +44,10 @@ export class McpEndpoint {
     this.#log = logger;
     const onerror = (error: Error): void => logger.debug({ err: error }, "MCP endpoint: a request failed");
     this.#modern = createMcpHandler(() => buildFaceServer(scope), { legacy: "reject", onerror });
-    this.#sessions = new LegacySessions({
-      build: () => buildFaceServer(scope),
-      maxSessions: options.maxSessions,
-      idleMs: options.sessionIdleMs,
-      logger,
-    });
+    this.#table = new SessionTable({ maxSessions: options.maxSessions, idleMs: options.sessionIdleMs, logger });
+    const build = (): ReturnType<typeof buildFaceServer> => buildFaceServer(scope);
+    this.#sessions = new LegacySessions({ table: this.#table, build });
+    this.#sse = new LegacySse({ table: this.#table, build, logger });
     this.#node = toNodeHandler(
       {
         fetch: async (request: Request, requestOptions?: McpHandlerRequestOptions) => {
@@ -64,16 +64,28 @@ export class McpEndpoint {
 
   /** Serves one HTTP request (POST with its parsed JSON body, GET or DELETE without). */
   handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void {
-    // The SDK's Node bridge passes `req.auth` on to the handler as its authInfo: the way to tell the sessions who
-    // the pipeline let in.
+    // The SDK's Node bridge passes `req.auth` on as the request's authInfo: how the sessions and the input relay
+    // learn who the pipeline let in.
     (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: "", clientId: callerOf(req), scopes: [] };
-    this.#node(req, res, parsedBody).catch((error: unknown) => {
-      this.#log.warn({ err: error }, "MCP endpoint: could not answer a request");
-      if (!res.headersSent) {
-        const body = JSON.stringify(jsonRpcError(-32603, "Internal error in the proxy"));
-        res.writeHead(500, { "Content-Type": "application/json" }).end(body);
-      } else res.destroy();
-    });
+    this.#node(req, res, parsedBody).catch((error: unknown) => this.#failed(res, error));
+  }
+
+  /** Legacy HTTP+SSE, GET: opens a session whose client will POST to `messagesPath` (the public path). */
+  openSse(req: IncomingMessage, res: ServerResponse, messagesPath: string): void {
+    this.#sse.open(req, res, messagesPath).catch((error: unknown) => this.#failed(res, error));
+  }
+
+  /** Legacy HTTP+SSE, POST: one message for the session its `sessionId` parameter names. */
+  postSseMessage(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): void {
+    this.#sse.post(req, res, parsedBody).catch((error: unknown) => this.#failed(res, error));
+  }
+
+  #failed(res: ServerResponse, error: unknown): void {
+    this.#log.warn({ err: error }, "MCP endpoint: could not answer a request");
+    if (!res.headersSent) {
+      const body = JSON.stringify(jsonRpcError(-32603, "Internal error in the proxy"));
+      res.writeHead(500, { "Content-Type": "application/json" }).end(body);
+    } else res.destroy();
   }
 
   /** The upstream's lists changed (or a server came or went): every client that listens is told. */
@@ -81,26 +93,15 @@ export class McpEndpoint {
     this.#modern.notify.toolsChanged();
     this.#modern.notify.promptsChanged();
     this.#modern.notify.resourcesChanged();
-    this.#sessions.changed();
+    this.#table.changed();
   }
 
   /** Sessions open now (for /health and tests). */
   get sessions(): number {
-    return this.#sessions.size;
+    return this.#table.size;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.#modern.close(), this.#sessions.close()]);
+    await Promise.allSettled([this.#modern.close(), this.#table.close()]);
   }
-}
-
-/**
- * Who is calling, as the pipeline verified it: a session is theirs alone. A verified user (Open WebUI's user header,
- * an OIDC token) is that user, whatever key came beside it and however often the token is re-signed; without one,
- * the Authorization header (the key) is all there is to tell callers apart.
- */
-function callerOf(req: IncomingMessage): string {
-  const identity = identityOf(req);
-  if (identity) return `user\0${identity.source}\0${identity.subject}`;
-  return `authorization\0${req.headers.authorization ?? ""}`;
 }

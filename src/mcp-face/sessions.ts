@@ -4,12 +4,16 @@ import {
   WebStandardStreamableHTTPServerTransport,
   type Server,
 } from "@modelcontextprotocol/server";
+import type { IncomingMessage } from "node:http";
+import { identityOf } from "../auth/index.js";
 import type { Logger } from "../log/logger.js";
 
-interface Session {
-  readonly transport: WebStandardStreamableHTTPServerTransport;
+/** What every open session of an endpoint has, whatever its transport. */
+export interface OpenSession {
+  /** Which transport serves it: a session id of one kind is unknown to the other's routes. */
+  readonly kind: "streamable" | "sse";
   readonly server: Server;
-  /** Digest of the caller who opened it: only they may use it (a session id alone is not a key). */
+  /** Digest of the credentials that opened it: only they may use it (a session id alone is not a key). */
   readonly owner: Buffer;
   /** When its last request came or its last answer ended. */
   lastSeen: number;
@@ -17,26 +21,25 @@ interface Session {
   open: number;
 }
 
-export interface LegacySessionsOptions {
-  /** A fresh MCP server for a new session. */
-  build: () => Server;
+export interface SessionTableOptions {
+  /** Sessions open at once, of either transport; a new one beyond it is refused (503). */
   maxSessions: number;
+  /** A session without a request this long, and no answer still being written, is closed. */
   idleMs: number;
   logger: Logger;
 }
 
 /**
- * The 2025-era sessions of one MCP endpoint: one SDK transport and one face server per `Mcp-Session-Id`, opened by
- * `initialize`, bounded in number (a new one beyond the bound is refused: 503, nothing evicted under a caller's
- * feet), closed after `idleMs` without a request or on DELETE, and bound to the caller who opened them (McpEndpoint
- * says who): a request of another caller is told the session does not exist (404), as an unknown id is.
+ * The sessions of one MCP endpoint (2025 Streamable HTTP and legacy HTTP+SSE alike): bounded in number (a new one
+ * beyond the bound is refused, nothing evicted under a caller's feet), closed after `idleMs` without a request, and
+ * bound to the caller who opened them (callerOf): another caller finds no session, as an unknown id.
  */
-export class LegacySessions {
-  readonly #sessions = new Map<string, Session>();
-  readonly #options: LegacySessionsOptions;
+export class SessionTable {
+  readonly #sessions = new Map<string, OpenSession>();
+  readonly #options: SessionTableOptions;
   readonly #sweep: NodeJS.Timeout;
 
-  constructor(options: LegacySessionsOptions) {
+  constructor(options: SessionTableOptions) {
     this.#options = options;
     this.#sweep = setInterval(() => this.#closeIdle(), Math.min(60_000, Math.max(1_000, options.idleMs / 4)));
     this.#sweep.unref();
@@ -46,48 +49,31 @@ export class LegacySessions {
     return this.#sessions.size;
   }
 
-  /** Serves a 2025 request of `caller` (who the front pipeline let in: see McpEndpoint). */
-  async handle(request: Request, parsedBody: unknown, caller: string): Promise<Response> {
-    const owner = digest(caller);
-    const id = request.headers.get("mcp-session-id");
-    if (id !== null) {
-      const session = this.#sessions.get(id);
-      if (!session || !sameOwner(session.owner, owner)) {
-        return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
-      }
-      session.lastSeen = Date.now();
-      return watched(session, await session.transport.handleRequest(request, { parsedBody }));
-    }
-    if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
-      return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
-    }
-    if (this.#sessions.size >= this.#options.maxSessions) {
-      this.#options.logger.warn({ sessions: this.#sessions.size }, "MCP endpoint: session limit reached");
-      return respond(
-        503,
-        jsonRpcError(-32603, `Too many MCP sessions open (${this.#options.maxSessions}); try again later`),
-        { "Retry-After": "5" },
-      );
-    }
-    return this.#open(request, parsedBody, owner);
+  /** The session `id` of this kind if `caller` (callerOf) opened it, marked as used; else undefined. */
+  use<S extends OpenSession>(id: string, kind: S["kind"], caller: string): S | undefined {
+    const session = this.#sessions.get(id);
+    if (!session || session.kind !== kind || !timingSafeEqual(session.owner, ownerOf(caller))) return undefined;
+    session.lastSeen = Date.now();
+    return session as S; // its kind says which transport it holds
   }
 
-  async #open(request: Request, parsedBody: unknown, owner: Buffer): Promise<Response> {
-    const server = this.#options.build();
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        this.#sessions.set(id, { transport, server, owner, lastSeen: Date.now(), open: 0 });
-      },
-      onsessionclosed: (id) => {
-        this.#sessions.delete(id);
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) this.#sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
-    return transport.handleRequest(request, { parsedBody });
+  /** The 503 answer when no session may be opened now; undefined when one may. */
+  refusal(): Response | undefined {
+    if (this.#sessions.size < this.#options.maxSessions) return undefined;
+    this.#options.logger.warn({ sessions: this.#sessions.size }, "MCP endpoint: session limit reached");
+    return respond(
+      503,
+      jsonRpcError(-32603, `Too many MCP sessions open (${this.#options.maxSessions}); try again later`),
+      { "Retry-After": "5" },
+    );
+  }
+
+  add(id: string, session: OpenSession): void {
+    this.#sessions.set(id, session);
+  }
+
+  delete(id: string): void {
+    this.#sessions.delete(id);
   }
 
   /** Tells every session's client that the lists changed (those it declared). */
@@ -108,7 +94,7 @@ export class LegacySessions {
     for (const [id, session] of this.#sessions) {
       if (session.open > 0 || session.lastSeen > cutoff) continue;
       this.#sessions.delete(id);
-      this.#options.logger.debug("MCP endpoint: closing an idle session");
+      this.#options.logger.debug({ kind: session.kind }, "MCP endpoint: closing an idle session");
       void session.server.close().catch(() => undefined);
     }
   }
@@ -121,12 +107,70 @@ export class LegacySessions {
   }
 }
 
+interface StreamableSession extends OpenSession {
+  readonly kind: "streamable";
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+}
+
+/**
+ * The 2025-era Streamable HTTP sessions of one MCP endpoint: one SDK transport and one face server per
+ * `Mcp-Session-Id`, opened by `initialize`, closed on DELETE, kept in the endpoint's SessionTable.
+ */
+export class LegacySessions {
+  readonly #table: SessionTable;
+  readonly #build: () => Server;
+
+  constructor(options: { table: SessionTable; build: () => Server }) {
+    this.#table = options.table;
+    this.#build = options.build;
+  }
+
+  /** Serves a 2025 request of `caller` (callerOf: who the front pipeline let in). */
+  async handle(request: Request, parsedBody: unknown, caller: string): Promise<Response> {
+    const id = request.headers.get("mcp-session-id");
+    if (id !== null) {
+      const session = this.#table.use<StreamableSession>(id, "streamable", caller);
+      if (!session) return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
+      return watched(session, await session.transport.handleRequest(request, { parsedBody }));
+    }
+    if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
+      return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
+    }
+    return this.#table.refusal() ?? this.#open(request, parsedBody, caller);
+  }
+
+  async #open(request: Request, parsedBody: unknown, caller: string): Promise<Response> {
+    const server = this.#build();
+    const owner = ownerOf(caller);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        const session: StreamableSession = {
+          kind: "streamable",
+          transport,
+          server,
+          owner,
+          lastSeen: Date.now(),
+          open: 0,
+        };
+        this.#table.add(id, session);
+      },
+      onsessionclosed: (id) => this.#table.delete(id),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.#table.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    return transport.handleRequest(request, { parsedBody });
+  }
+}
+
 /**
  * The answer, counted as open on its session until its body ends or the client drops it: a session whose call runs
  * longer than the idle timeout (a tool may run up to max_tool_timeout, 30 min by default, as long as the idle
  * timeout) must not be closed under it, and its idle time starts when the answer ends.
  */
-function watched(session: Session, response: Response): Response {
+function watched(session: OpenSession, response: Response): Response {
   const body = response.body;
   if (!body) return response;
   session.open++;
@@ -159,13 +203,21 @@ function watched(session: Session, response: Response): Response {
   return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
-/** The caller, digested: no credential is kept in memory longer than its request. */
-function digest(caller: string): Buffer {
-  return createHash("sha256").update(caller).digest();
+/**
+ * Who is calling, as the front pipeline verified it: a session is theirs alone. A verified user (Open WebUI's user
+ * header, an OIDC token) is that user, whatever key came beside it and however often the token is re-signed; without
+ * one, the Authorization header (the key) is all there is to tell callers apart. (Open WebUI sends one shared key for
+ * every user: keyed by the header alone, one user's session id would serve another.)
+ */
+export function callerOf(req: IncomingMessage): string {
+  const identity = identityOf(req);
+  if (identity) return `user\0${identity.source}\0${identity.subject}`;
+  return `authorization\0${req.headers.authorization ?? ""}`;
 }
 
-function sameOwner(a: Buffer, b: Buffer): boolean {
-  return timingSafeEqual(a, b);
+/** A caller (callerOf), digested: no credential is kept in memory longer than its request. */
+export function ownerOf(caller: string): Buffer {
+  return createHash("sha256").update(caller).digest();
 }
 
 /** A JSON-RPC error object without a request id, as the transport's own HTTP-level answers are. */
@@ -173,7 +225,7 @@ export function jsonRpcError(code: number, message: string): unknown {
   return { jsonrpc: "2.0", error: { code, message }, id: null };
 }
 
-function respond(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+export function respond(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { "Content-Type": "application/json", ...headers },

@@ -423,6 +423,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       transport,
       settings,
       remote: this.#options.server.transport.type !== "stdio",
+      callStreams: this.#options.server.transport.type === "streamable-http",
       onSilent: () => this.#checkSilent(client),
       // Optional active health: a check every interval, so a dead upstream is noticed without a call.
       onActiveCheck: () =>

@@ -2,6 +2,11 @@ import {
   Client,
   SdkError,
   SdkErrorCode,
+  type ClientContext,
+  type CreateMessageResult,
+  type CreateMessageResultWithTools,
+  type ElicitResult,
+  type ListRootsResult,
   type McpSubscription,
   type OAuthClientProvider,
   type PriorDiscovery,
@@ -12,7 +17,7 @@ import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 import { ServerExitedError } from "./classify-error.js";
-import type { InputBroker } from "./elicitation.js";
+import type { InputBroker, ServerRequest } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools, type SkippedTool } from "./list-tools.js";
 import { listChangedFilter, loadOfferings, NO_OFFERINGS, type Offerings } from "./offerings.js";
@@ -100,6 +105,9 @@ export async function dial(options: DialOptions): Promise<Dialed> {
     const { client, transport } = attempt;
     const era: Era = client.getProtocolEra() === "modern" ? "modern" : "legacy";
     if (era === "modern") completeByDefault(transport);
+    // (On Streamable HTTP each answer is read in the context of the call that asked: see elicitation.ts.)
+    if (era === "modern" && server.transport.type !== "streamable-http")
+      options.inputs.deliverAnswersInCallContext(transport);
     const discover = client.getDiscoverResult();
     const filter = {
       ...(client.getServerCapabilities()?.tools?.listChanged ? { toolsListChanged: true } : {}),
@@ -161,11 +169,24 @@ function open(options: DialOptions): { client: Client; transport: Transport } {
     ...(options.skipIssuerMetadataValidation ? { skipIssuerMetadataValidation: true } : {}),
   });
   const client = new Client(options.clientInfo, {
-    // Form-mode elicitation, answered by policy (elicitation.ts). Sampling and roots stay undeclared.
-    capabilities: { elicitation: { form: {} } },
+    // What a server may ask of us: each request goes to the MCP caller of the call it belongs to, or is answered
+    // for REST callers (elicitation.ts). Form-mode elicitation only; sampling without tools or context; roots that
+    // never change (there is no list to change: a caller's roots are asked for afresh).
+    capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
     versionNegotiation: negotiationFor(options.server.settings),
   });
-  client.setRequestHandler("elicitation/create", (request) => options.inputs.answer(request));
+  // Only the method and params are handed on (not the JSON-RPC id, which is ours with this server). The SDK checks
+  // each answer against its method's result schema: the casts only name which one it is.
+  const answer = <R>({ method, params }: ServerRequest, ctx: ClientContext): Promise<R> =>
+    options.inputs.answer(
+      (params === undefined ? { method } : { method, params }) as ServerRequest,
+      ctx.mcpReq.signal,
+    ) as Promise<R>;
+  client.setRequestHandler("elicitation/create", (request, ctx) => answer<ElicitResult>(request, ctx));
+  client.setRequestHandler("sampling/createMessage", (request, ctx) =>
+    answer<CreateMessageResult | CreateMessageResultWithTools>(request, ctx),
+  );
+  client.setRequestHandler("roots/list", (request, ctx) => answer<ListRootsResult>(request, ctx));
   client.onerror = (error) => options.onError(client, transport, error);
   client.onclose = () => options.onClose(client, transport);
   options.onAttempt(client);

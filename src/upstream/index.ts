@@ -1,6 +1,7 @@
 export { CallerIdentity, type IncomingHeaders } from "./caller-identity.js";
 export { UpstreamConnection, type CallOptions, type HealthReport, type UpstreamServerInfo } from "./connection.js";
 export type { RequestSender } from "./request.js";
+export type { ServerRequest, ServerRequestHandler, ServerRequestMethod, ServerRequestResult } from "./elicitation.js";
 export { ForwardedSessions } from "./forwarded-sessions.js";
 export { CONNECTION_STATES, type ConnectionState, type HealthSnapshot } from "./health.js";
 export type { PoolCounts } from "./identity-pool.js";

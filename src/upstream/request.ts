@@ -33,7 +33,12 @@ export async function runRequest<T>(
     const done = session.watch?.begin();
     try {
       options.onSent?.();
-      const result = await send(session.client, { timeout: leftMs, signal: controller.signal });
+      const sendNow = (): Promise<T> => send(session.client, { timeout: leftMs, signal: controller.signal });
+      // (A 2026-07-28 prompts/get or resources/read may ask for input too; without a handler nothing is tracked.)
+      const { onServerRequest: handler } = options;
+      const result = handler
+        ? await context.inputs.track({ handler }, session.inputsInCallContext, sendNow)
+        : await sendNow();
       context.succeeded();
       return result;
     } catch (error) {

@@ -10,7 +10,7 @@ export interface Session {
   /**
    * Whether a server's request for input runs in the async context of the call it belongs to (2026-07-28, where the
    * SDK fulfils it inside callTool; 2025 Streamable HTTP, where it comes on the call's own response stream). On
-   * 2025 stdio it never does (see elicitation.ts).
+   * 2025 stdio and legacy SSE (one stream for everything) it never does (see elicitation.ts).
    */
   readonly inputsInCallContext: boolean;
   /** The 2026-07-28 change stream, when the upstream offers one. */
@@ -25,6 +25,8 @@ export interface SessionOptions {
   settings: ConnectionSettings;
   /** Remote upstreams can go silent without closing; stdio ones close when they die. */
   remote: boolean;
+  /** Streamable HTTP: the server's messages about a request come on that request's own response stream. */
+  callStreams: boolean;
   /** Nothing heard for sse_read_timeout while calls wait: check the upstream. */
   onSilent: () => Promise<void>;
   /** Every health_check_interval, when set. */
@@ -53,7 +55,7 @@ export function openSession(options: SessionOptions): Session {
   return {
     client,
     era: options.era,
-    inputsInCallContext: options.era === "modern" || options.remote,
+    inputsInCallContext: options.era === "modern" || options.callStreams,
     ...(options.subscription ? { subscription: options.subscription } : {}),
     ...(watch ? { watch } : {}),
     ...(activeCheck ? { activeCheck } : {}),

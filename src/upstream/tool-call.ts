@@ -10,7 +10,7 @@ import type { Logger } from "../log/logger.js";
 import { formatSeconds, isLostSession, isUnreadableReply } from "./classify-error.js";
 import { withCallLogs, type CallLog } from "./call-logs.js";
 import { failed, renewSession, timeLeft } from "./request.js";
-import type { CallInputs, InputBroker, UnsatisfiedInput } from "./elicitation.js";
+import type { CallInputs, InputBroker, ServerRequestHandler, UnsatisfiedInput } from "./elicitation.js";
 import type { SilenceWatch } from "./silence-watch.js";
 
 export interface CallOptions {
@@ -30,6 +30,16 @@ export interface CallOptions {
    * on the call's own response stream (Streamable HTTP). Elsewhere (stdio, legacy SSE) none arrive (see call-logs.ts).
    */
   onLog?: (log: CallLog) => void;
+  /**
+   * Answers the upstream's requests to its client (elicitation, sampling, roots) that belong to this call for
+   * certain: on 2026-07-28 (input requests) and 2025 Streamable HTTP (on the call's own stream) always; on 2025
+   * stdio and legacy SSE only while this is the one call in flight, and never a roots/list. Without it (or when it
+   * resolves `undefined`) the proxy answers as for a REST caller: elicitation by the policy, sampling with an MCP
+   * error (either refusal makes the call fail with 409 input_required), roots with an empty list. See
+   * elicitation.ts. (For `request()` too: a 2026-07-28 prompts/get or resources/read may ask for input; there a
+   * refusal is not turned into a 409.)
+   */
+  onServerRequest?: ServerRequestHandler;
 }
 
 /** What a call needs of its connection. */
@@ -114,7 +124,7 @@ export async function callTool(
       const leftMs = timeLeft(context, operation, timeoutMs, startedAt);
       const session = context.session(operation);
       const done = session.watch?.begin();
-      const inputs: CallInputs = {};
+      const inputs: CallInputs = options.onServerRequest ? { handler: options.onServerRequest } : {};
       const toolDefinition = context.definition(name);
       try {
         options.onSent?.();

@@ -12,7 +12,8 @@ import { waitFor } from "../helpers/wait.js";
 
 type Json = Record<string, any>;
 const FAST = { retry_delay: 0.05, max_retry_delay: 0.2, connection_timeout: 3 };
-const EVERYTHING_TOOLS = 14; // server-everything's tools for a client that declares form elicitation, as the proxy does
+// server-everything's tools for a client that declares form elicitation, sampling and roots, as the proxy does
+const EVERYTHING_TOOLS = 16;
 
 describe("config mode: several servers over every transport, one of them down", () => {
   let proxy: Proxy;

@@ -37,9 +37,12 @@ export function proxyContract(name: string, setup: ContractSetup): void {
     before(async () => {
       const { options, target } = await setup.cli();
       proxy = await startProxy(options, target);
-      // Declared like the proxy does: servers may list more tools to clients that can answer
-      // elicitation (server-everything adds trigger-elicitation-request).
-      const client = await connectV2(setup.directTransport(), "auto", { capabilities: { elicitation: { form: {} } } });
+      // Declared like the proxy does: servers may list more tools to clients that can answer elicitation,
+      // sampling or roots (server-everything adds trigger-elicitation-request, trigger-sampling-request and
+      // get-roots-list).
+      const client = await connectV2(setup.directTransport(), "auto", {
+        capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} },
+      });
       try {
         tools = (await client.listTools()).tools as Json[];
         toolNames = tools.map((tool) => tool.name as string);

@@ -129,7 +129,7 @@ describe("what Open WebUI's model gets (its handling of each answer, applied to 
   it("offers the model the MCP tools, resources and prompts, and nothing else: no health, no definitions", async () => {
     const names = convertOpenApi(plain.doc).map((tool) => tool.name);
     const served = ((await plain.proxy.get("/tools")).body as Json).tools as Tool[];
-    assert.equal(served.length, 14, "server-everything's tools for a client with form elicitation");
+    assert.equal(served.length, 16, "server-everything's tools for a client with form elicitation, sampling and roots");
     const prompts = ["simple-prompt", "args-prompt", "completable-prompt", "resource-prompt"];
     const operations = ["list_resources", "list_resource_templates", "read_resource", "list_prompts"];
     assert.deepEqual(

@@ -26,7 +26,11 @@ const LAYERS = [
 ];
 
 /** The SDK's server packages: the MCP face's, and nobody else's. */
-const SERVER_PACKAGES = ["@modelcontextprotocol/server", "@modelcontextprotocol/node"];
+const SERVER_PACKAGES = [
+  "@modelcontextprotocol/server",
+  "@modelcontextprotocol/node",
+  "@modelcontextprotocol/server-legacy/sse",
+];
 
 const SRC = fileURLToPath(new URL("../../../src/", import.meta.url));
 
