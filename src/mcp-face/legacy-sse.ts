@@ -59,6 +59,8 @@ export class LegacySse {
       server,
       owner: ownerOf(callerOf(req)),
       lastSeen: Date.now(),
+      // Its answers travel on the stream, not counted: idle here means no POST for the idle time.
+      open: 0,
     };
     table.add(id, session);
     // Set before connect, which keeps it and calls it first; it runs once more when close() ends the stream.

@@ -16,13 +16,16 @@ export interface OpenSession {
   readonly server: Server;
   /** Digest of the credentials that opened it: only they may use it (a session id alone is not a key). */
   readonly owner: Buffer;
+  /** When its last request came or its last answer ended. */
   lastSeen: number;
+  /** Answers still being written (a running call's stream, the GET stream): while any is, it is not idle. */
+  open: number;
 }
 
 export interface SessionTableOptions {
   /** Sessions open at once, of either transport; a new one beyond it is refused (503). */
   maxSessions: number;
-  /** A session without a request this long is closed. */
+  /** A session without a request this long, and no answer still being written, is closed. */
   idleMs: number;
   logger: Logger;
 }
@@ -90,7 +93,7 @@ export class SessionTable {
   #closeIdle(): void {
     const cutoff = Date.now() - this.#options.idleMs;
     for (const [id, session] of this.#sessions) {
-      if (session.lastSeen > cutoff) continue;
+      if (session.open > 0 || session.lastSeen > cutoff) continue;
       this.#sessions.delete(id);
       this.#options.logger.debug({ kind: session.kind }, "MCP endpoint: closing an idle session");
       void session.server.close().catch(() => undefined);
@@ -129,7 +132,10 @@ export class LegacySessions {
     if (id !== null) {
       const session = this.#table.use<StreamableSession>(id, "streamable", caller);
       if (!session) return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
-      return session.transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) });
+      return watched(
+        session,
+        await session.transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) }),
+      );
     }
     if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
@@ -143,7 +149,14 @@ export class LegacySessions {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        const session: StreamableSession = { kind: "streamable", transport, server, owner, lastSeen: Date.now() };
+        const session: StreamableSession = {
+          kind: "streamable",
+          transport,
+          server,
+          owner,
+          lastSeen: Date.now(),
+          open: 0,
+        };
         this.#table.add(id, session);
       },
       onsessionclosed: (id) => this.#table.delete(id),
@@ -154,6 +167,44 @@ export class LegacySessions {
     await server.connect(transport);
     return transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) });
   }
+}
+
+/**
+ * The answer, counted as open on its session until its body ends or the client drops it: a session whose call runs
+ * longer than the idle timeout (a tool may run up to max_tool_timeout, 30 min by default, as long as the idle
+ * timeout) must not be closed under it, and its idle time starts when the answer ends.
+ */
+function watched(session: OpenSession, response: Response): Response {
+  const body = response.body;
+  if (!body) return response;
+  session.open++;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    session.open--;
+    session.lastSeen = Date.now();
+  };
+  const reader = body.getReader();
+  const counted = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          end();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /**
