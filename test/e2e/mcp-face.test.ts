@@ -178,36 +178,26 @@ describe("MCP face: real clients through the proxy, as if they talked to the ups
 
       // A stdio server started by us, usable remotely: requests for input reach the client that made the call.
       if (upstream.kind === "stdio") {
-        // TODO(issue 13): the upstream layer routes a server's requests to the call's handler (CallOptions
-        // onServerRequest, from h-requests), but the face does not set one yet: the proxy answers by the REST policy
-        // (--elicitation defaults: declined here, the form has a required field without a default). Drop the skip
-        // once face-server.ts forwards to ctx (MCPO_TRY_PENDING=1 runs these meanwhile).
-        const pending = "the MCP face does not forward a server's requests to its client yet";
         for (const kind of CLIENT_KINDS) {
-          const skip = process.env.MCPO_TRY_PENDING ? false : pending;
-          it(
-            `${kind}: trigger-elicitation-request asks the client, whose answer reaches the server`,
-            { skip },
-            async () => {
-              const asked: Json[] = [];
-              const client = await connectClient(kind, `${proxy.url}/mcp`, {
-                elicit: (params) => {
-                  asked.push(params);
-                  return { action: "accept", content: { name: `Ada via ${kind}` } };
-                },
-              });
-              try {
-                const result = await client.callTool("trigger-elicitation-request", {});
-                assert.equal(asked.length, 1, "the client was asked once");
-                assert.ok(asked[0]!.requestedSchema.required.includes("name"));
-                const text = JSON.stringify(result.content);
-                assert.match(text, /User provided the requested information/);
-                assert.match(text, new RegExp(`Ada via ${kind}`));
-              } finally {
-                await client.close();
-              }
-            },
-          );
+          it(`${kind}: trigger-elicitation-request asks the client, whose answer reaches the server`, async () => {
+            const asked: Json[] = [];
+            const client = await connectClient(kind, `${proxy.url}/mcp`, {
+              elicit: (params) => {
+                asked.push(params);
+                return { action: "accept", content: { name: `Ada via ${kind}` } };
+              },
+            });
+            try {
+              const result = await client.callTool("trigger-elicitation-request", {});
+              assert.equal(asked.length, 1, "the client was asked once");
+              assert.ok(asked[0]!.requestedSchema.required.includes("name"));
+              const text = JSON.stringify(result.content);
+              assert.match(text, /User provided the requested information/);
+              assert.match(text, new RegExp(`Ada via ${kind}`));
+            } finally {
+              await client.close();
+            }
+          });
         }
 
         it("v2 2025: a client that declared no elicitation gets the REST policy's answer (409 input_required: no defaults)", async () => {
