@@ -93,6 +93,7 @@ export class ProxyRuntime {
         this.#aggregate = undefined;
         this.mcp?.changed();
       });
+      mount.connection.on("resourceUpdated", (uri) => this.mcp?.resourceUpdated(mount, uri));
       this.#mounts.set(server.name, mount);
       this.#table.mount(mount);
       mount.start();

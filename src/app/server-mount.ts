@@ -125,6 +125,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
           ...dependencies.mcp,
         });
     this.on("changed", () => this.mcp?.changed());
+    this.connection.on("resourceUpdated", (uri) => this.mcp?.resourceUpdated(this, uri));
   }
 
   /** The upstream's tools after enabledTools/disabledTools, as listed: what the MCP face offers. */

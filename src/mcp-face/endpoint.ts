@@ -10,7 +10,8 @@ import {
 import type { Logger } from "../log/logger.js";
 import { buildFaceServer } from "./face-server.js";
 import { InputRelay } from "./input-relay.js";
-import type { FaceScope } from "./scope.js";
+import { ResourceWatchers } from "./subscriptions.js";
+import type { FaceScope, FaceSource } from "./scope.js";
 import { LegacySse } from "./legacy-sse.js";
 import { LegacySessions, SessionTable, callerInfo, callerOf, jsonRpcError } from "./sessions.js";
 
@@ -37,6 +38,8 @@ export class McpEndpoint {
   readonly #modern;
   /** Calls whose upstream asked their client for input, between rounds (shared by both eras' servers). */
   readonly #relay = new InputRelay();
+  /** Which 2025 sessions watch which resources. */
+  readonly #watchers = new ResourceWatchers();
   readonly #table: SessionTable;
   readonly #sessions: LegacySessions;
   readonly #sse: LegacySse;
@@ -47,10 +50,18 @@ export class McpEndpoint {
     const { scope, logger } = options;
     this.#log = logger;
     const onerror = (error: Error): void => logger.debug({ err: error }, "MCP endpoint: a request failed");
-    this.#modern = createMcpHandler(() => buildFaceServer(scope, this.#relay), { legacy: "reject", onerror });
-    this.#table = new SessionTable({ maxSessions: options.maxSessions, idleMs: options.sessionIdleMs, logger });
+    this.#modern = createMcpHandler(() => buildFaceServer(scope, this.#relay, this.#watchers), {
+      legacy: "reject",
+      onerror,
+    });
+    this.#table = new SessionTable({
+      maxSessions: options.maxSessions,
+      idleMs: options.sessionIdleMs,
+      logger,
+      onRemoved: (id) => this.#watchers.drop(id),
+    });
     // Sessions hold the low-level Server (what their transports connect); the McpServer wrapper is for the 2026 entry.
-    const build = (): Server => buildFaceServer(scope, this.#relay).server;
+    const build = (): Server => buildFaceServer(scope, this.#relay, this.#watchers).server;
     this.#sessions = new LegacySessions({ table: this.#table, build });
     this.#sse = new LegacySse({ table: this.#table, build, logger });
     this.#node = toNodeHandler(
@@ -99,6 +110,17 @@ export class McpEndpoint {
     this.#modern.notify.promptsChanged();
     this.#modern.notify.resourcesChanged();
     this.#table.changed();
+  }
+
+  /** A resource of `source` changed upstream: the sessions watching it are told (and 2026 listeners, by the SDK). */
+  resourceUpdated(source: FaceSource, uri: string): void {
+    this.#modern.notify.resourceUpdated(uri);
+    for (const id of this.#watchers.watchersOf(source, uri)) {
+      this.#table
+        .get(id)
+        ?.server.sendResourceUpdated({ uri })
+        .catch(() => undefined);
+    }
   }
 
   /** Sessions open now (for /health and tests). */

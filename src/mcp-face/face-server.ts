@@ -5,6 +5,7 @@ import {
   ProtocolErrorCode,
   type CallToolResult,
   type InputRequiredResult,
+  type LoggingLevel,
   type ServerContext,
   type Tool,
 } from "@modelcontextprotocol/server";
@@ -18,6 +19,7 @@ import {
 } from "../upstream/index.js";
 import { toMcpError } from "./errors.js";
 import type { InputRelay, RoundHooks } from "./input-relay.js";
+import type { ResourceWatchers } from "./subscriptions.js";
 import { capabilitiesOf, faceName, resolveName, type FaceScope, type FaceSource } from "./scope.js";
 
 /**
@@ -34,7 +36,7 @@ import { capabilitiesOf, faceName, resolveName, type FaceScope, type FaceSource 
  * headers against the tool's `x-mcp-header` declarations (it does so for an McpServer's tools, asking
  * `toolInputSchemaJson`): we answer that with the upstream's schema and serve every method on the low-level Server.
  */
-export function buildFaceServer(scope: FaceScope, relay: InputRelay): McpServer {
+export function buildFaceServer(scope: FaceScope, relay: InputRelay, watchers: ResourceWatchers): McpServer {
   const info = scope.info();
   const mcp = new McpServer(
     { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) },
@@ -84,6 +86,21 @@ export function buildFaceServer(scope: FaceScope, relay: InputRelay): McpServer 
         relayed(ctx, source, (hooks) => request(hooks, source, `resource "${uri}"`, OPERATIONS.readResource(uri))),
       );
     });
+  }
+  if (capabilities.resources?.subscribe) {
+    // 2025 sessions only (2026-07-28 subscribes on subscriptions/listen, which the SDK's entry serves).
+    const session = (ctx: ServerContext): string => {
+      if (ctx.sessionId === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidRequest, "No session");
+      return ctx.sessionId;
+    };
+    server.setRequestHandler("resources/subscribe", (message, ctx) =>
+      byUri(ctx, scope, message.params.uri, (source) =>
+        run(ctx, (options) => watchers.subscribe(session(ctx), source, message.params.uri, options)),
+      ).then(() => ({})),
+    );
+    server.setRequestHandler("resources/unsubscribe", (message, ctx) =>
+      run(ctx, (options) => watchers.unsubscribe(session(ctx), message.params.uri, options)).then(() => ({})),
+    );
   }
   if (capabilities.prompts) {
     server.setRequestHandler("prompts/list", async (request, ctx) => {
@@ -184,6 +201,12 @@ async function callTool(
         .mcpReq.log(log.level, log.data, log.logger)
         .catch(() => undefined),
     );
+  // A 2026-07-28 caller names the level it wants with each request; a 2025 caller's session level (logging/setLevel)
+  // is applied by the SDK as we pass a message on, so everything is asked for.
+  // (The SDK types the envelope as `{}`: its keys are read as what the 2026 schema says they are.)
+  const envelope = ctx().mcpReq.envelope as { [LOG_LEVEL_META_KEY]?: LoggingLevel } | undefined;
+  const logLevel = envelope ? envelope[LOG_LEVEL_META_KEY] : "debug";
+  if (logLevel !== undefined) options.logLevel = logLevel;
   const identity = identityOf(ctx(), source);
   let result: CallToolResult;
   if (tool.execution?.taskSupport === "required") {

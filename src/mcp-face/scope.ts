@@ -57,17 +57,20 @@ export function capabilitiesOf(scope: FaceScope): ServerCapabilities {
   let resources = false;
   let prompts = false;
   let completions = false;
+  let subscribe = false;
   for (const source of scope.sources()) {
     const upstream = source.connection.serverCapabilities;
     const offerings = source.connection.offerings;
     resources ||= upstream?.resources !== undefined || offerings.resources;
     prompts ||= upstream?.prompts !== undefined || offerings.prompts;
     completions ||= upstream?.completions !== undefined;
+    // Subscriptions are the shared connection's (one per resource for all callers): not for a forwarding server.
+    subscribe ||= upstream?.resources?.subscribe === true && !source.forwarding;
   }
   return {
     tools: { listChanged: true },
     logging: {},
-    ...(resources ? { resources: { listChanged: true } } : {}),
+    ...(resources ? { resources: { listChanged: true, ...(subscribe ? { subscribe: true } : {}) } } : {}),
     ...(prompts ? { prompts: { listChanged: true } } : {}),
     ...(completions ? { completions: {} } : {}),
   };

@@ -28,6 +28,8 @@ export interface SessionTableOptions {
   /** A session without a request this long, and no answer still being written, is closed. */
   idleMs: number;
   logger: Logger;
+  /** A session left the table (closed, idle, DELETE, the endpoint closing). */
+  onRemoved?: (id: string) => void;
 }
 
 /**
@@ -73,8 +75,12 @@ export class SessionTable {
     this.#sessions.set(id, session);
   }
 
+  get(id: string): OpenSession | undefined {
+    return this.#sessions.get(id);
+  }
+
   delete(id: string): void {
-    this.#sessions.delete(id);
+    if (this.#sessions.delete(id)) this.#options.onRemoved?.(id);
   }
 
   /** Tells every session's client that the lists changed (those it declared). */
@@ -94,7 +100,7 @@ export class SessionTable {
     const cutoff = Date.now() - this.#options.idleMs;
     for (const [id, session] of this.#sessions) {
       if (session.open > 0 || session.lastSeen > cutoff) continue;
-      this.#sessions.delete(id);
+      this.delete(id);
       this.#options.logger.debug({ kind: session.kind }, "MCP endpoint: closing an idle session");
       void session.server.close().catch(() => undefined);
     }
@@ -103,7 +109,7 @@ export class SessionTable {
   async close(): Promise<void> {
     clearInterval(this.#sweep);
     const open = [...this.#sessions.values()];
-    this.#sessions.clear();
+    for (const id of [...this.#sessions.keys()]) this.delete(id);
     await Promise.allSettled(open.map((session) => session.server.close()));
   }
 }

@@ -37,6 +37,7 @@ import { endSession, openSession, type Session } from "./session.js";
 import { keepNotificationOrder } from "./notification-order.js";
 import { stderrLogger } from "./stderr-log.js";
 import { runRequest, type RequestSender } from "./request.js";
+import { ResourceSubscriptions } from "./resource-subscriptions.js";
 import { callTool, type CallContext, type CallOptions } from "./tool-call.js";
 import {
   blockingTask,
@@ -74,6 +75,8 @@ interface UpstreamEvents {
   state: [state: ConnectionState];
   /** The prompts or resources changed upstream (`list_changed`), and were listed again. */
   offerings: [offerings: Offerings];
+  /** A resource some caller subscribed to changed (`notifications/resources/updated`). */
+  resourceUpdated: [uri: string];
 }
 
 export interface UpstreamConnectionOptions {
@@ -137,6 +140,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   #wantsCallerCredentials = false;
   /** A caller session's failed dial: what its waiting calls are told (e.g. 401 upstream_unauthorized). */
   #failure: ProxyError | undefined;
+  /** The resources callers subscribed to, subscribed again on each new session. */
+  readonly #subscriptions: ResourceSubscriptions;
   /** OAuth to this upstream, when configured (see oauth/upstream-auth.ts). */
   readonly #auth: UpstreamAuth | undefined;
   /** The token store's signature when the last attempt began (see #waitForLogin). */
@@ -161,6 +166,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       log: this.#log,
       onChange: (offerings) => this.emit("offerings", offerings),
     });
+    this.#subscriptions = new ResourceSubscriptions(this.#log);
     const inputs = new InputBroker(options.server.settings.elicitation);
     this.#inputs = inputs;
     this.#callContext = {
@@ -438,6 +444,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     client.setNotificationHandler("notifications/prompts/list_changed", () => this.#offerings.changed(client));
     client.setNotificationHandler("notifications/resources/list_changed", () => this.#offerings.changed(client));
     client.setNotificationHandler("notifications/message", deliverCallLog);
+    client.setNotificationHandler("notifications/resources/updated", (notification) => {
+      this.emit("resourceUpdated", notification.params.uri);
+    });
+    if (this.#subscriptions.size > 0) this.#subscriptions.renew(client, settings.connectionTimeoutMs);
     // On 2026-07-28 the change stream is the one long-lived request: its end, unasked, means the upstream went away.
     // (Ended by the server on purpose, it is gone too: a reconnect listens again and reloads the tools.)
     void dialed.subscription?.closed.then((how) => {
@@ -653,6 +663,19 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     } finally {
       release();
     }
+  }
+
+  /**
+   * One more caller wants `resources/updated` notifications of `uri` (2025-11-25 upstreams): asked of the upstream
+   * for its first caller only (resource-subscriptions.ts); the notifications come as `resourceUpdated` events.
+   */
+  subscribeResource(uri: string, options: CallOptions = {}): Promise<void> {
+    return this.request(`subscription to resource "${uri}"`, this.#subscriptions.subscribe(uri), options);
+  }
+
+  /** A caller no longer wants notifications of `uri`: the upstream is told when it was the last one. */
+  unsubscribeResource(uri: string, options: CallOptions = {}): Promise<void> {
+    return this.request(`subscription to resource "${uri}"`, this.#subscriptions.unsubscribe(uri), options);
   }
 
   /**
