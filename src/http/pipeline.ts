@@ -192,6 +192,9 @@ export function createPipeline(options: PipelineOptions): RequestListener {
  * `/messages` with a `sessionId` parameter, so that a tool named `sse` or `messages` keeps its POST route.
  */
 function mcpRouteOf(url: string, req: IncomingMessage): McpRoute | undefined {
+  // Every request passes here: a tool call ("/echo") leaves at the first character, without slicing its URL.
+  const first = url.charCodeAt(1);
+  if (first !== 109 /* m */ && first !== 115 /* s */) return undefined;
   const path = pathOf(url);
   if (path === MCP_PATH) return "mcp";
   if (path === SSE_PATH) {
