@@ -47,7 +47,8 @@ export function buildFaceServer(scope: FaceScope, relay: InputRelay, watchers: R
     return hit?.source.exposedTools.find((tool) => tool.name === hit.name)?.inputSchema;
   };
   const server = mcp.server;
-  server.registerCapabilities(capabilitiesOf(scope));
+  const capabilities = capabilitiesOf(scope);
+  server.registerCapabilities(capabilities);
   /** A request whose upstream may ask this client for input, relayed (see InputRelay). */
   const relayed = <T>(
     ctx: ServerContext,
@@ -68,7 +69,6 @@ export function buildFaceServer(scope: FaceScope, relay: InputRelay, watchers: R
     return relayed(ctx, hit.source, (hooks) => callTool(hooks, hit.source, tool, args ?? {}));
   });
 
-  const capabilities = capabilitiesOf(scope);
   if (capabilities.resources) {
     server.setRequestHandler("resources/list", (request, ctx) =>
       paged(scope, request.params?.cursor, "resources", (source, cursor) =>
