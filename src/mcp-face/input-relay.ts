@@ -31,7 +31,8 @@ export interface RoundHooks {
 
 /** One call, from its first round to its end: it outlives the rounds in which it asked the client for something. */
 class Exchange<T> {
-  readonly owner: Buffer;
+  /** Digest of the caller who started it (ownerOf), taken when it first asks the client for something. */
+  owner: Buffer | undefined;
   readonly controller = new AbortController();
   outcome: Promise<T> | undefined;
   /** Its requestState, minted when it first asks the client for something. */
@@ -43,9 +44,8 @@ class Exchange<T> {
   #wake: (() => void) | undefined;
   #expiry: NodeJS.Timeout | undefined;
 
-  constructor(ctx: ServerContext, owner: Buffer) {
+  constructor(ctx: ServerContext) {
     this.ctx = ctx;
-    this.owner = owner;
   }
 
   /** The upstream asked: the request waits for the client's answer in a later round. */
@@ -144,12 +144,11 @@ export class InputRelay {
     roundMs: number,
     start: (hooks: RoundHooks) => Promise<T>,
   ): Promise<T | InputRequiredResult> {
-    const owner = ownerOf(ctx);
     const state = ctx.mcpReq.requestState<string>();
     let exchange: Exchange<T>;
     if (typeof state === "string") {
       const found = this.#exchanges.get(state) as Exchange<T> | undefined;
-      if (!found || !timingSafeEqual(found.owner, owner)) {
+      if (!found || !timingSafeEqual(found.owner!, ownerOf(ctx))) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
           "Unknown or expired requestState: start the call again without it",
@@ -161,7 +160,7 @@ export class InputRelay {
       exchange.answer((ctx.mcpReq.inputResponses as Record<string, unknown> | undefined) ?? {});
     } else {
       // Most calls never ask for anything: the exchange is kept (and its token minted) only when one does.
-      const created = new Exchange<T>(ctx, owner);
+      const created = new Exchange<T>(ctx);
       exchange = created;
       const onServerRequest: ServerRequestHandler = (request, signal) => {
         if (declares(clientCapabilities, request)) return created.ask(request, signal);
@@ -189,8 +188,10 @@ export class InputRelay {
         forget();
         return step.result;
       }
-      // A new requestState every round: an answer to an earlier round cannot be replayed.
+      // A new requestState every round: an answer to an earlier round cannot be replayed. The caller is digested
+      // here, not for every call: most calls never ask for anything.
       forget();
+      exchange.owner ??= ownerOf(exchange.ctx);
       exchange.token = mintToken();
       this.#exchanges.set(exchange.token, exchange as Exchange<unknown>);
       exchange.expireIn(roundMs, () => {
