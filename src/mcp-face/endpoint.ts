@@ -81,6 +81,9 @@ export class McpEndpoint {
   /** Serves one HTTP request (POST with its parsed JSON body, GET or DELETE without). */
   handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): void {
     admit(req);
+    const session = req.headers["mcp-session-id"];
+    const release = typeof session === "string" ? this.#table.hold(session) : undefined;
+    if (release) res.once("close", release);
     this.#node(req, res, parsedBody).catch((error: unknown) => this.#failed(res, error));
   }
 

@@ -59,10 +59,13 @@ export class LegacySse {
       server,
       owner: ownerOf(callerOf(req)),
       lastSeen: Date.now(),
-      // Its answers travel on the stream, not counted: idle here means no POST for the idle time.
       open: 0,
     };
     table.add(id, session);
+    // Its answers (a long call's too) travel on the stream: while the stream is open the session is in use, as a 2025
+    // session's GET stream is (sessions.ts); when it closes, the session ends.
+    const release = table.hold(id);
+    if (release) res.once("close", release);
     // Set before connect, which keeps it and calls it first; it runs once more when close() ends the stream.
     transport.onclose = () => table.delete(id);
     // Two copies of the core (2.3.1 in the frozen transport, ours): the Transport shape is the same, the nominal

@@ -75,6 +75,22 @@ export class SessionTable {
     this.#sessions.set(id, session);
   }
 
+  /**
+   * An answer of session `id` is being written (a running call's stream, the GET stream): until the returned release
+   * is called (its response closed), the session is not idle, and its idle time starts then. A session whose call runs
+   * longer than the idle timeout (a tool may run up to max_tool_timeout) must not be closed under it. Counted from the
+   * Node response (no wrapping of the answer's stream: that cost every 2025 call a second web stream).
+   */
+  hold(id: string): (() => void) | undefined {
+    const session = this.#sessions.get(id);
+    if (!session) return undefined;
+    session.open++;
+    return () => {
+      session.open--;
+      session.lastSeen = Date.now();
+    };
+  }
+
   get(id: string): OpenSession | undefined {
     return this.#sessions.get(id);
   }
@@ -138,10 +154,7 @@ export class LegacySessions {
     if (id !== null) {
       const session = this.#table.use<StreamableSession>(id, "streamable", caller);
       if (!session) return respond(404, jsonRpcError(-32001, "Session not found: start a new one with initialize"));
-      return watched(
-        session,
-        await session.transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) }),
-      );
+      return session.transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) });
     }
     if (request.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return respond(400, jsonRpcError(-32000, "Bad Request: an Mcp-Session-Id header is required (or initialize)"));
@@ -173,44 +186,6 @@ export class LegacySessions {
     await server.connect(transport);
     return transport.handleRequest(request, { parsedBody, authInfo: callerInfo(caller) });
   }
-}
-
-/**
- * The answer, counted as open on its session until its body ends or the client drops it: a session whose call runs
- * longer than the idle timeout (a tool may run up to max_tool_timeout, 30 min by default, as long as the idle
- * timeout) must not be closed under it, and its idle time starts when the answer ends.
- */
-function watched(session: OpenSession, response: Response): Response {
-  const body = response.body;
-  if (!body) return response;
-  session.open++;
-  let ended = false;
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    session.open--;
-    session.lastSeen = Date.now();
-  };
-  const reader = body.getReader();
-  const counted = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          end();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        end();
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      end();
-      await reader.cancel(reason);
-    },
-  });
-  return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /**
