@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-import { createAuthorize } from "./auth.js";
+import { createAuthorize, type AuthDecision } from "./auth.js";
 import { createCors, OPERATION_ROUTE_METHODS, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
@@ -105,27 +105,27 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     cors.answer(req, res);
     if (method === "POST" && toolName !== undefined) {
       if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
-      const decision = authorize(req, hit!.server, true);
-      // Keys only: decided here and now, as it always was. A JWT being verified: go on once it is.
-      if (decision === undefined) return callTool(req, res, hit!.server, toolName);
-      if (!(decision instanceof Promise)) return refuse(req, res, decision);
-      return void decision.then(
-        (denied) => (denied ? refuse(req, res, denied) : callTool(req, res, hit!.server, toolName)),
-        (error: unknown) => refuse(req, res, toProxyError(error)),
-      );
+      return whenAllowed(req, res, authorize(req, hit!.server, true), () => callTool(req, res, hit!.server, toolName));
     }
 
     // An operation route (resources, prompts, tasks): checked as a tool call is, served by express.
     const operation = hit !== undefined && isOperationRoute(hit.subUrl);
     if (operation && !cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
-    const decision = authorize(req, hit?.server, operation);
-    if (decision === undefined) return serveOther(req, res, hit?.server, toolName);
+    whenAllowed(req, res, authorize(req, hit?.server, operation), () => serveOther(req, res, hit?.server, toolName));
+  };
+
+  /**
+   * Goes on with `go` once the auth decision allows it, else refuses. Keys only: decided here and now (the hot path,
+   * no promise). A JWT being verified: go on once it is.
+   */
+  function whenAllowed(req: IncomingMessage, res: ServerResponse, decision: AuthDecision, go: () => void): void {
+    if (decision === undefined) return go();
     if (!(decision instanceof Promise)) return refuse(req, res, decision);
     decision.then(
-      (denied) => (denied ? refuse(req, res, denied) : serveOther(req, res, hit?.server, toolName)),
+      (denied) => (denied ? refuse(req, res, denied) : go()),
       (error: unknown) => refuse(req, res, toProxyError(error)),
     );
-  };
+  }
 
   /**
    * A request for an MCP endpoint: checked as a tool call is (Origin, then the key or token: MCP clients send
@@ -159,13 +159,7 @@ export function createPipeline(options: PipelineOptions): RequestListener {
         (error: unknown) => refuse(req, res, toProxyError(error)),
       );
     };
-    const decision = authorize(req, server, true);
-    if (decision === undefined) return serve();
-    if (!(decision instanceof Promise)) return refuse(req, res, decision);
-    decision.then(
-      (denied) => (denied ? refuse(req, res, denied) : serve()),
-      (error: unknown) => refuse(req, res, toProxyError(error)),
-    );
+    whenAllowed(req, res, authorize(req, server, true), serve);
   }
 
   /** Anything but a tool call, once allowed: 405 for a method a tool route does not take, else express. */
