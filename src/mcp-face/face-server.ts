@@ -212,9 +212,7 @@ async function callTool(
   if (tool.execution?.taskSupport === "required") {
     // The face declares no tasks: a tool that runs only as a task is run to its end, as REST's blocking call is.
     const { blocking } = source.connection.toolTask(tool.name, args, { required: true });
-    result = await (identity
-      ? source.forwarding!.request(identity, `tool "${tool.name}"`, blocking, options)
-      : source.connection.request(`tool "${tool.name}"`, blocking, options));
+    result = await upstreamRequest(ctx(), source, `tool "${tool.name}"`, blocking, options);
   } else {
     result = await (identity
       ? source.forwarding!.callTool(identity, tool.name, args, options)
@@ -227,20 +225,26 @@ async function callTool(
 /** A relayed request other than a tool call (a prompt, a resource read): see callTool. */
 function request<T>(hooks: RoundHooks, source: FaceSource, operation: string, sender: RequestSender<T>): Promise<T> {
   const options: CallOptions = { controller: hooks.controller, onServerRequest: hooks.onServerRequest };
-  const identity = identityOf(hooks.ctx(), source);
+  return upstreamRequest(hooks.ctx(), source, operation, sender, options);
+}
+
+/** Any other request (a list, a completion), cancelled with its MCP request. */
+function send<T>(ctx: ServerContext, source: FaceSource, operation: string, sender: RequestSender<T>): Promise<T> {
+  return run(ctx, (options) => upstreamRequest(ctx, source, operation, sender, options));
+}
+
+/** A request on the shared connection, or on the caller's own session for a forwarding server. */
+function upstreamRequest<T>(
+  ctx: ServerContext,
+  source: FaceSource,
+  operation: string,
+  sender: RequestSender<T>,
+  options: CallOptions,
+): Promise<T> {
+  const identity = identityOf(ctx, source);
   return identity
     ? source.forwarding!.request(identity, operation, sender, options)
     : source.connection.request(operation, sender, options);
-}
-
-/** Any other request, on the caller's own session for a forwarding server. */
-function send<T>(ctx: ServerContext, source: FaceSource, operation: string, sender: RequestSender<T>): Promise<T> {
-  return run(ctx, (options) => {
-    const identity = identityOf(ctx, source);
-    return identity
-      ? source.forwarding!.request(identity, operation, sender, options)
-      : source.connection.request(operation, sender, options);
-  });
 }
 
 /** The caller's forwarded identity (forwarding servers only), read from the HTTP request that carried this one. */

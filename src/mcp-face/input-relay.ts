@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import {
   inputRequired,
   MissingRequiredClientCapabilityError,
@@ -10,6 +10,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ServerRequest, ServerRequestHandler, ServerRequestResult } from "../upstream/index.js";
+import { ownerOf } from "./sessions.js";
 
 /** A request of the upstream's waiting for the MCP client's answer. */
 interface Waiting {
@@ -148,7 +149,7 @@ export class InputRelay {
     let exchange: Exchange<T>;
     if (typeof state === "string") {
       const found = this.#exchanges.get(state) as Exchange<T> | undefined;
-      if (!found || !timingSafeEqual(found.owner!, ownerOf(ctx))) {
+      if (!found || !timingSafeEqual(found.owner!, ownerOfRound(ctx))) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
           "Unknown or expired requestState: start the call again without it",
@@ -191,7 +192,7 @@ export class InputRelay {
       // A new requestState every round: an answer to an earlier round cannot be replayed. The caller is digested
       // here, not for every call: most calls never ask for anything.
       forget();
-      exchange.owner ??= ownerOf(exchange.ctx);
+      exchange.owner ??= ownerOfRound(exchange.ctx);
       exchange.token = mintToken();
       this.#exchanges.set(exchange.token, exchange as Exchange<unknown>);
       exchange.expireIn(roundMs, () => {
@@ -245,8 +246,6 @@ function mintToken(): string {
 }
 
 /** Who sent this round (callerOf, passed by the endpoint as the request's authInfo), digested. */
-function ownerOf(ctx: ServerContext): Buffer {
-  return createHash("sha256")
-    .update(ctx.http?.authInfo?.clientId ?? "")
-    .digest();
+function ownerOfRound(ctx: ServerContext): Buffer {
+  return ownerOf(ctx.http?.authInfo?.clientId ?? "");
 }
