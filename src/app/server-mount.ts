@@ -148,6 +148,34 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   }
 
   /**
+   * For the MCP face: whether what the server offers is known (the first outcome, or a forwarding server that lists
+   * its tools only to callers), so that a client's session is built on it, not on an empty guess.
+   */
+  get known(): boolean {
+    return this.#settled || this.awaitingCallers;
+  }
+
+  /** Resolves once `known`, or after `ms` (never rejects). */
+  whenKnown(ms: number): Promise<void> {
+    if (this.known) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off("changed", done);
+        this.connection.off("state", onState);
+        resolve();
+      };
+      // (A forwarding server refused without a caller's credentials becomes known by its state alone.)
+      const onState = (): void => {
+        if (this.known) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.on("changed", done);
+      this.connection.on("state", onState);
+    });
+  }
+
+  /**
    * A forwarding server whose upstream refused the shared connection (it wants each caller's credentials) and
    * whose tools no caller's session has listed yet.
    */

@@ -11,7 +11,7 @@ import type { Logger } from "../log/logger.js";
 import { buildFaceServer } from "./face-server.js";
 import { InputRelay } from "./input-relay.js";
 import { ResourceWatchers } from "./subscriptions.js";
-import type { FaceScope, FaceSource } from "./scope.js";
+import { whenKnown, type FaceScope, type FaceSource } from "./scope.js";
 import { LegacySse } from "./legacy-sse.js";
 import { LegacySessions, SessionTable, callerInfo, callerOf, jsonRpcError } from "./sessions.js";
 
@@ -45,9 +45,11 @@ export class McpEndpoint {
   readonly #sse: LegacySse;
   readonly #node;
   readonly #log: Logger;
+  readonly #scope: FaceScope;
 
   constructor(options: McpEndpointOptions) {
     const { scope, logger } = options;
+    this.#scope = scope;
     this.#log = logger;
     const onerror = (error: Error): void => logger.debug({ err: error }, "MCP endpoint: a request failed");
     this.#modern = createMcpHandler(() => buildFaceServer(scope, this.#relay, this.#watchers), {
@@ -68,6 +70,8 @@ export class McpEndpoint {
       {
         fetch: async (request: Request, requestOptions?: McpHandlerRequestOptions) => {
           const parsedBody = requestOptions?.parsedBody;
+          const waiting = whenKnown(scope);
+          if (waiting) await waiting;
           if (await isLegacyRequest(request, parsedBody)) {
             return this.#sessions.handle(request, parsedBody, requestOptions?.authInfo?.clientId ?? "");
           }
@@ -90,7 +94,11 @@ export class McpEndpoint {
   /** Legacy HTTP+SSE, GET: opens a session whose client will POST to `messagesPath` (the public path). */
   openSse(req: IncomingMessage, res: ServerResponse, messagesPath: string): void {
     admit(req);
-    this.#sse.open(req, res, messagesPath).catch((error: unknown) => this.#failed(res, error));
+    const waiting = whenKnown(this.#scope);
+    (waiting
+      ? waiting.then(() => this.#sse.open(req, res, messagesPath))
+      : this.#sse.open(req, res, messagesPath)
+    ).catch((error: unknown) => this.#failed(res, error));
   }
 
   /** Legacy HTTP+SSE, POST: one message for the session its `sessionId` parameter names. */

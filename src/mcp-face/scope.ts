@@ -10,6 +10,10 @@ export interface FaceSource {
   readonly forwarding?: ForwardedSessions | undefined;
   /** The upstream's tools as listed, after enabledTools/disabledTools: what both faces offer. */
   readonly exposedTools: readonly Tool[];
+  /** Whether what the source offers is known yet (its first outcome): a session is built on it. */
+  readonly known: boolean;
+  /** Resolves once `known`, or after `ms`. */
+  whenKnown(ms: number): Promise<void>;
 }
 
 /**
@@ -50,6 +54,21 @@ export function resolveName(scope: FaceScope, name: string): { source: FaceSourc
 /** Whether a source can be part of the aggregated endpoint: its name can be split off again. */
 export function aggregatable(name: string): boolean {
   return name !== "" && !name.includes(PREFIX_SEPARATOR);
+}
+
+/** How long a client's first request waits for its sources to be known, at most (they connect in the background). */
+export const FIRST_OUTCOME_WAIT_MS = 10_000;
+
+/**
+ * Waits (at most FIRST_OUTCOME_WAIT_MS) until every source's offering is known: a 2025 session declares its
+ * capabilities once, at `initialize`, so one opened while its upstream still connects would lack resources and
+ * prompts for its whole life. Synchronous (undefined) in the usual case, where every source is known.
+ */
+export function whenKnown(scope: FaceScope): Promise<unknown> | undefined {
+  const waiting = scope.sources().filter((source) => !source.known);
+  return waiting.length === 0
+    ? undefined
+    : Promise.all(waiting.map((source) => source.whenKnown(FIRST_OUTCOME_WAIT_MS)));
 }
 
 /** What the endpoint declares: tools always (the list may be empty), the rest when a source's upstream has it. */

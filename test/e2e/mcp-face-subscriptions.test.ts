@@ -10,7 +10,8 @@ import { waitFor } from "../helpers/wait.js";
 /**
  * Resource subscriptions through the MCP face (2025 sessions): the upstream's `notifications/resources/updated`
  * reaches the session that subscribed, and no other; server-everything sends updates for its subscribed resources
- * every 5 s once `toggle-subscriber-updates` is called. And `--no-mcp` serves REST only.
+ * every 5 s once `toggle-subscriber-updates` is called. A session opened while the upstream still connects is built
+ * on what it turns out to offer. And `--no-mcp` serves REST only.
  */
 describe("MCP face: resource subscriptions", () => {
   let proxy: Proxy;
@@ -46,6 +47,29 @@ describe("MCP face: resource subscriptions", () => {
       assert.deepEqual(await watcher.client.unsubscribeResource({ uri }), {});
     } finally {
       await Promise.all([watcher.client.close(), bystander.client.close()]);
+    }
+  });
+});
+
+describe("MCP face: a client that comes before its upstream is connected", () => {
+  after(stopAll);
+
+  it("gets a session built on what the upstream offers, not on the nothing known yet", async () => {
+    const proxy = await startProxy([], EVERYTHING_STDIO);
+    try {
+      // At once: the stdio server is still starting (about a second); the initialize waits for its first outcome.
+      const client = await connectV2(new StreamableHTTPClientTransport(new URL(`${proxy.url}/mcp`)), "legacy");
+      try {
+        const capabilities = client.getServerCapabilities();
+        assert.ok(capabilities?.prompts, JSON.stringify(capabilities));
+        assert.ok(capabilities?.resources, JSON.stringify(capabilities));
+        assert.ok((await client.listPrompts()).prompts.length > 0);
+        assert.ok((await client.listTools()).tools.some((tool) => tool.name === "echo"));
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await proxy.stop();
     }
   });
 });
