@@ -134,11 +134,6 @@ export class McpEndpoint {
     }
   }
 
-  /** Sessions open now (for /health and tests). */
-  get sessions(): number {
-    return this.#table.size;
-  }
-
   async close(): Promise<void> {
     this.#relay.close();
     await Promise.allSettled([this.#modern.close(), this.#table.close()]);

@@ -1,2 +1,2 @@
 export { McpEndpoint, type McpEndpointOptions } from "./endpoint.js";
-export { aggregatable, PREFIX_SEPARATOR, type FaceScope, type FaceSource } from "./scope.js";
+export { aggregatable, type FaceScope, type FaceSource } from "./scope.js";

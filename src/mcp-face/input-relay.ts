@@ -207,11 +207,6 @@ export class InputRelay {
     }
   }
 
-  /** Calls waiting for their client now. */
-  get size(): number {
-    return this.#exchanges.size;
-  }
-
   close(): void {
     for (const exchange of this.#exchanges.values()) {
       exchange.stopExpiry();
