@@ -192,6 +192,19 @@ describe("Helm chart deploy/helm/mcpo-ts", { skip: notInstalled }, () => {
     );
   });
 
+  it("refuses a misspelt or mistyped value (values.schema.json) instead of ignoring it", () => {
+    assert.throws(
+      () => render("--set", "sessionAfinity.enabled=true"),
+      /additional properties 'sessionAfinity' not allowed/,
+    );
+    assert.throws(() => render("--set", "metrics.port=metrics"), /metrics/);
+    // helm lint names the problem on stdout, and fails.
+    assert.throws(
+      () => helm(["lint", "--strict", CHART, "--set", "ingress.enable=true"]),
+      (error: any) => /additional properties 'enable' not allowed/.test(String(error.stdout)),
+    );
+  });
+
   it("fails the check when values.config is a config the proxy would refuse", () => {
     const documents = render("--set-json", 'config={"mcpServers":{"bad name!":{"command":1}}}');
     assert.throws(() => parseRenderedConfig(documents), ConfigFileError);
