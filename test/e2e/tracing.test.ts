@@ -21,6 +21,8 @@ const META_ECHO = [
   fileURLToPath(new URL("../fixtures/meta-echo-server.ts", import.meta.url)),
 ];
 
+const OTEL_PRELOAD = fileURLToPath(new URL("../fixtures/otel-preload.mjs", import.meta.url));
+
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID = "00f067aa0ba902b7";
 
@@ -237,5 +239,31 @@ describe("tracing without the OTEL_* environment", () => {
     assert.equal(meta.tracestate, undefined);
     // "tracing enabled" is logged (at debug) right after the SDK is loaded; it never is here.
     assert.ok(!proxy.logs().some((entry) => String(entry.msg).startsWith("tracing enabled")));
+  });
+});
+
+describe("tracing with a tracer provider of the user's own (node --import)", () => {
+  let proxy: Proxy;
+
+  before(async () => {
+    // NODE_OPTIONS, as a container image would set it (a stdio fixture that inherits it only registers a provider).
+    proxy = await startProxyWithEnv({ NODE_OPTIONS: `--import ${OTEL_PRELOAD}` }, META_ECHO);
+    await waitForHealth(proxy, 200);
+  });
+
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  it("uses that provider (no SDK of its own) and passes the caller's trace on to the upstream", async () => {
+    await proxy.waitForLog("tracing enabled", (entry) => String(entry.msg).startsWith("tracing enabled"));
+    const line = proxy.logs().find((entry) => String(entry.msg).startsWith("tracing enabled"))!;
+    assert.equal(line.msg, "tracing enabled (the tracer provider already registered in this process)");
+    const answer = await proxy.post("/meta", {}, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01` });
+    assert.equal(answer.status, 200);
+    const [version, traceId, spanId] = String((answer.body as Record<string, unknown>).traceparent).split("-");
+    assert.equal(version, "00");
+    assert.equal(traceId, TRACE_ID);
+    assert.notEqual(spanId, CALLER_SPAN_ID, "the upstream's parent is our client span, not the caller's");
   });
 });
