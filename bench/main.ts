@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick] [-- --out file.json] [-- --duration s --warmup s]
- *               [-- --only overhead,target,startup,growth,mcp] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
+ *               [-- --only overhead,target,startup,growth,mcp,observe] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
  *
  * Measures, in one run on loopback, what mcpo-ts adds to a tool call next to
  * the floor (SDK client, no HTTP) and a thin node:http bridge, for both
@@ -8,7 +8,8 @@
  * holds in each (checked side by side, interleaved); then the start-up cost
  * of era negotiation, and the growth figures (payload size, tool and server
  * counts, idle memory); then the MCP path (an MCP client through mcpo-ts's
- * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge). Prints the tables and writes them as JSON
+ * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge); then what metrics and tracing cost (observe,
+ * bench/observability.ts). Prints the tables and writes them as JSON
  * (bench/results/latest.json by default).
  */
 import { execFileSync } from "node:child_process";
@@ -27,6 +28,7 @@ import {
   type McpPathResult,
 } from "./mcp-path.js";
 import { growthFailed, growthTables, runGrowth, type GrowthResult } from "./growth.js";
+import { observabilityTable, runObservability, type ObservePlan, type ObserveResult } from "./observability.js";
 import { stopAllChildren } from "./lib/children.js";
 import { CONTENDER_NAMES, CONTENDERS } from "./lib/contenders.js";
 import { ERA_SERVER, ERAS, type Era } from "./lib/upstream.js";
@@ -72,7 +74,11 @@ const TARGET_CHECK: Omit<TargetPlan, "eras"> = { rounds: 12, warmupMs: 300, wind
 const MCP_PATH: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 6, warmupMs: 300, windowMs: 1500 };
 const MCP_PATH_QUICK: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 2, warmupMs: 200, windowMs: 500 };
 
-const SECTIONS = ["overhead", "target", "startup", "growth", "mcp"] as const;
+// About 35 s: 6 rounds of 3 configurations, 0.3 s warm-up and 1.5 s measured each.
+const OBSERVE: ObservePlan = { rounds: 6, warmupMs: 300, windowMs: 1500 };
+const OBSERVE_QUICK: ObservePlan = { rounds: 2, warmupMs: 200, windowMs: 500 };
+
+const SECTIONS = ["overhead", "target", "startup", "growth", "mcp", "observe"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Report {
@@ -92,6 +98,7 @@ interface Report {
   startup?: StartupRow[];
   growth?: GrowthResult;
   mcp?: McpPathResult;
+  observe?: ObserveResult;
   durationS: number;
 }
 
@@ -179,6 +186,19 @@ async function main(): Promise<number> {
     process.stdout.write(`\nMCP path ratios (medians of per-round ratios)\n${mcpRatiosTable(mcp)}\n`);
   }
 
+  let observe: ObserveResult | undefined;
+  if (sections.includes("observe")) {
+    const observePlan = quick ? OBSERVE_QUICK : OBSERVE;
+    process.stderr.write(
+      `\nobserve: metrics off, default and tracing (in-memory exporter) side by side, ${observePlan.rounds} interleaved rounds\n`,
+    );
+    observe = await runObservability(observePlan, progress);
+    process.stdout.write(
+      `\nMetrics and tracing (stdio, server-everything echo, concurrency ${observe.concurrency}; medians of rounds)\n` +
+        `${observabilityTable(observe)}\n`,
+    );
+  }
+
   const report: Report = {
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
@@ -193,6 +213,7 @@ async function main(): Promise<number> {
     ...(startup ? { startup } : {}),
     ...(growth ? { growth } : {}),
     ...(mcp ? { mcp } : {}),
+    ...(observe ? { observe } : {}),
     durationS: (performance.now() - startedAt) / 1000,
   };
   mkdirSync(dirname(out), { recursive: true });
@@ -204,7 +225,8 @@ async function main(): Promise<number> {
     target.filter((verdict) => verdict.failed).length +
     (startup?.filter((row) => row.failed).length ?? 0) +
     (growth ? growthFailed(growth) : 0) +
-    (mcp ? mcpPathFailed(mcp) : 0);
+    (mcp ? mcpPathFailed(mcp) : 0) +
+    (observe?.failed ? 1 : 0);
   const errors = overhead.reduce((sum, row) => sum + row.errors, 0);
   if (errors > 0) process.stderr.write(`warning: ${errors} calls failed during measurement (see "errors")\n`);
   if (failed > 0) process.stderr.write(`error: ${failed} measurements could not be made (see "failed")\n`);

@@ -2,9 +2,11 @@
 import { format } from "node:util";
 import { CommanderError } from "commander";
 import { startProxy, type ProxyHandle } from "../app/proxy.js";
+import { PACKAGE_VERSION } from "../app/version.js";
 import { ConfigFileError } from "../config/load-config-file.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { redactText } from "../errors/redact.js";
+import { startTracing, stopTracing } from "../telemetry/tracing.js";
 import { runAuthCommand } from "./auth-command.js";
 import { buildConfig, type CliConfig } from "./build-config.js";
 import { createProgram, type CliOptions } from "./program.js";
@@ -64,6 +66,8 @@ async function main(): Promise<void> {
   process.removeAllListeners("warning");
   process.on("warning", (warning) => logger.warn({ warning: warning.name }, warning.message));
   routeConsoleToLog(logger);
+  // OpenTelemetry, when the OTEL_* environment asks for it (before any request or upstream is traced).
+  await startTracing(process.env, logger, PACKAGE_VERSION);
 
   let proxy: ProxyHandle;
   try {
@@ -89,6 +93,9 @@ function installShutdown(proxy: ProxyHandle, logger: Logger): void {
     proxy
       .close()
       .catch((error: unknown) => logger.error({ err: error }, "error during shutdown"))
+      // The spans still queued are exported (within the exporter's timeout) before the process exits.
+      .then(stopTracing)
+      .catch((error: unknown) => logger.warn({ err: error }, "could not export the last spans"))
       .finally(() => {
         logger.info("stopped");
         logger.flush(() => process.exit(0));

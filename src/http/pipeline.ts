@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
+import { tracedRequest } from "../telemetry/tracing.js";
 import { createAuthorize, type AuthDecision } from "./auth.js";
 import { createCors, OPERATION_ROUTE_METHODS, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
@@ -10,6 +11,7 @@ import { readJsonBody } from "./json-body.js";
 import type { MountTable } from "./mount-table.js";
 import { withoutRootPath } from "./root-path.js";
 import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
+import { routeTemplate } from "./trace-route.js";
 
 export interface PipelineOptions {
   http: HttpConfig;
@@ -73,8 +75,11 @@ export function createPipeline(options: PipelineOptions): RequestListener {
   const authorize = createAuthorize(http, { logger });
   const refuse = (req: IncomingMessage, res: ServerResponse, error: ProxyError): void =>
     sendError(req, res, error, logger);
+  const routeOf = (req: IncomingMessage): string | undefined => routeTemplate(req, mounts, http.rootPath);
 
   return function frontPipeline(req, res) {
+    // Tracing (src/telemetry/tracing.ts): when on, the request comes back here inside its span. Keep it first.
+    if (tracedRequest(req, res, frontPipeline, routeOf)) return;
     const refused = refusal(req);
     if (refused) return refuse(req, res, refused);
     if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());

@@ -16,12 +16,14 @@ import {
 import { AbortError } from "p-retry";
 import type { ServerConfig } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import { activeTracer } from "../telemetry/tracing.js";
 import { ServerExitedError } from "./classify-error.js";
 import type { InputBroker, ServerRequest } from "./elicitation.js";
 import { negotiationFor, type Era } from "./era.js";
 import { listAllTools, type SkippedTool } from "./list-tools.js";
 import { listChangedFilter, loadOfferings, NO_OFFERINGS, type Offerings } from "./offerings.js";
 import { createTransport } from "./transports/create-transport.js";
+import { traceRequests } from "./trace-requests.js";
 import { ProcessGroupStdioTransport } from "./transports/stdio.js";
 
 export interface DialOptions {
@@ -131,6 +133,14 @@ export async function dial(options: DialOptions): Promise<Dialed> {
         ? NO_OFFERINGS
         : await loadOfferings(client, { timeout: timeoutMs, signal: deadline }, options.log);
     if (options.lifetime.aborted) throw new AbortError("closed while connecting");
+    const tracer = activeTracer();
+    if (tracer) {
+      traceRequests(tracer, transport, {
+        server: server.name,
+        networkTransport: server.transport.type === "stdio" ? "pipe" : "tcp",
+        protocolVersion: client.getNegotiatedProtocolVersion() ?? "unknown",
+      });
+    }
     return {
       offerings,
       client,

@@ -1,0 +1,149 @@
+/**
+ * What metrics and tracing cost a tool call: the REST path over stdio (server-everything's echo, 16 callers, as the
+ * target check measures it) through three mcpo-ts processes side by side, taking turns in interleaved rounds so
+ * that drift in the machine's load falls on all alike:
+ * - `metrics off`: `--no-metrics` (when the CLI has the flag; else the same as the default, and said so);
+ * - `default`: metrics on (the default);
+ * - `tracing`: the default plus tracing, to an in-memory exporter registered by a `node --import` preload
+ *   (bench/lib/otel-memory.ts), as a user's own OpenTelemetry setup would be.
+ * Reported: medians of the rounds (req/s, p50, p99) and the medians of per-round ratios against `metrics off`.
+ */
+import { execFileSync } from "node:child_process";
+import { CLI, httpContender, launchMcpo, mcpoArgs, type Contender } from "./lib/contenders.js";
+import { runLoad } from "./lib/load.js";
+import { markdownTable, num } from "./lib/table.js";
+import { transpileToBuild } from "./lib/transpile.js";
+import { stdioUpstream } from "./lib/upstream.js";
+
+export interface ObservePlan {
+  rounds: number;
+  warmupMs: number;
+  windowMs: number;
+}
+
+export const OBSERVE_CONFIGS = ["metrics off", "default", "tracing"] as const;
+export type ObserveConfig = (typeof OBSERVE_CONFIGS)[number];
+
+export interface ObserveRow {
+  config: ObserveConfig;
+  /** Medians of the rounds. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Medians of the per-round ratios to `metrics off` (1 for it). */
+  rpsRatio: number;
+  p50Ratio: number;
+  p99Ratio: number;
+  /** Spans the tracing process made (its preload's count at exit); undefined for the others. */
+  spans?: number;
+}
+
+export interface ObserveResult {
+  concurrency: number;
+  rounds: number;
+  /** Whether the CLI has `--no-metrics` (else `metrics off` ran with the defaults). */
+  metricsFlag: boolean;
+  rows: ObserveRow[];
+  failed?: string;
+}
+
+const CONCURRENCY = 16;
+const ECHO_ARGS = { message: "hello from the bench" };
+
+export async function runObservability(plan: ObservePlan, progress: (line: string) => void): Promise<ObserveResult> {
+  const metricsFlag = execFileSync(process.execPath, [CLI, "--help"], { encoding: "utf8" }).includes("--no-metrics");
+  const upstream = stdioUpstream("legacy");
+  const preload = transpileToBuild(new URL("./lib/otel-memory.ts", import.meta.url));
+  const started = new Map<ObserveConfig, Contender & { stderr(): string }>();
+  try {
+    for (const config of OBSERVE_CONFIGS) {
+      const extra = config === "metrics off" && metricsFlag ? ["--no-metrics"] : [];
+      const args = mcpoArgs(upstream, extra);
+      const { child, url } = await launchMcpo(config === "tracing" ? ["--import", preload, ...args] : args);
+      started.set(config, {
+        ...httpContender("mcpo", child, url, () => Promise.resolve("legacy")),
+        stderr: child.stderr,
+      });
+    }
+    const samples = new Map(
+      OBSERVE_CONFIGS.map((config) => [config, [] as { rps: number; p50: number; p99: number }[]]),
+    );
+    for (let round = 0; round < plan.rounds; round++) {
+      // Each configuration goes first in turn.
+      const order = OBSERVE_CONFIGS.map((_, i) => OBSERVE_CONFIGS[(i + round) % OBSERVE_CONFIGS.length]!);
+      for (const config of order) {
+        const { call, close } = started.get(config)!.caller("echo", ECHO_ARGS, CONCURRENCY);
+        try {
+          const load = await runLoad(call, {
+            concurrency: CONCURRENCY,
+            warmupMs: plan.warmupMs,
+            durationMs: plan.windowMs,
+          });
+          if (load.errors > 0) throw new Error(`${config}: ${load.errors} calls failed: ${load.firstError}`);
+          samples.get(config)!.push({ rps: load.rps, p50: load.p50Ms, p99: load.p99Ms });
+        } finally {
+          close();
+        }
+      }
+      progress(`observe round ${round + 1}/${plan.rounds}`);
+    }
+    const tracing = started.get("tracing")!;
+    await tracing.stop();
+    const spans = /"msg":"bench spans","spans":(\d+)/.exec(tracing.stderr())?.[1];
+    const base = samples.get("metrics off")!;
+    const rows = OBSERVE_CONFIGS.map((config): ObserveRow => {
+      const own = samples.get(config)!;
+      const ratio = (key: "rps" | "p50" | "p99"): number => median(own.map((s, i) => s[key] / base[i]![key]));
+      return {
+        config,
+        rps: median(own.map((s) => s.rps)),
+        p50Ms: median(own.map((s) => s.p50)),
+        p99Ms: median(own.map((s) => s.p99)),
+        rpsRatio: ratio("rps"),
+        p50Ratio: ratio("p50"),
+        p99Ratio: ratio("p99"),
+        ...(config === "tracing" && spans !== undefined ? { spans: Number(spans) } : {}),
+      };
+    });
+    return { concurrency: CONCURRENCY, rounds: plan.rounds, metricsFlag, rows };
+  } catch (error) {
+    const failed = error instanceof Error ? error.message : String(error);
+    return { concurrency: CONCURRENCY, rounds: plan.rounds, metricsFlag, rows: [], failed };
+  } finally {
+    await Promise.all([...started.values()].map((contender) => contender.stop()));
+  }
+}
+
+export function observabilityTable(result: ObserveResult): string {
+  if (result.failed) return `not measured: ${result.failed}`;
+  const note = result.metricsFlag ? "" : " (this build has no --no-metrics: metrics off ran with the defaults)";
+  return (
+    markdownTable(
+      [
+        "mcpo-ts",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "req/s vs metrics off",
+        "p50 vs metrics off",
+        "p99 vs metrics off",
+        "spans",
+      ],
+      result.rows.map((row) => [
+        row.config,
+        num(row.rps),
+        num(row.p50Ms, 2),
+        num(row.p99Ms, 2),
+        `${row.rpsRatio.toFixed(3)}×`,
+        `${row.p50Ratio.toFixed(3)}×`,
+        `${row.p99Ratio.toFixed(3)}×`,
+        row.spans === undefined ? "—" : String(row.spans),
+      ]),
+    ) + note
+  );
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
