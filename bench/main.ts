@@ -8,7 +8,9 @@
  * holds in each (checked side by side, interleaved); then the start-up cost
  * of era negotiation, and the growth figures (payload size, tool and server
  * counts, idle memory); then the MCP path (an MCP client through mcpo-ts's
- * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge). Prints the tables and writes them as JSON
+ * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge); then scale-out (1, 2 and 3 replicas behind
+ * a round-robin balancer, and a replica killed or drained under load; about a minute, `--only scale` alone).
+ * Prints the tables and writes them as JSON
  * (bench/results/latest.json by default).
  */
 import { execFileSync } from "node:child_process";
@@ -27,6 +29,7 @@ import {
   type McpPathResult,
 } from "./mcp-path.js";
 import { growthFailed, growthTables, runGrowth, type GrowthResult } from "./growth.js";
+import { runScaleOut, SCALE_OUT, scaleOutFailed, scaleOutTables, type ScaleOutResult } from "./scale-out.js";
 import { stopAllChildren } from "./lib/children.js";
 import { CONTENDER_NAMES, CONTENDERS } from "./lib/contenders.js";
 import { ERA_SERVER, ERAS, type Era } from "./lib/upstream.js";
@@ -72,7 +75,7 @@ const TARGET_CHECK: Omit<TargetPlan, "eras"> = { rounds: 12, warmupMs: 300, wind
 const MCP_PATH: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 6, warmupMs: 300, windowMs: 1500 };
 const MCP_PATH_QUICK: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 2, warmupMs: 200, windowMs: 500 };
 
-const SECTIONS = ["overhead", "target", "startup", "growth", "mcp"] as const;
+const SECTIONS = ["overhead", "target", "startup", "growth", "mcp", "scale"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Report {
@@ -92,6 +95,7 @@ interface Report {
   startup?: StartupRow[];
   growth?: GrowthResult;
   mcp?: McpPathResult;
+  scale?: ScaleOutResult;
   durationS: number;
 }
 
@@ -179,6 +183,15 @@ async function main(): Promise<number> {
     process.stdout.write(`\nMCP path ratios (medians of per-round ratios)\n${mcpRatiosTable(mcp)}\n`);
   }
 
+  let scale: ScaleOutResult | undefined;
+  if (sections.includes("scale")) {
+    process.stderr.write(
+      `\nscale-out: ${SCALE_OUT.replicas.join(", ")} replicas behind a round-robin balancer, then one stopped\n`,
+    );
+    scale = await runScaleOut(SCALE_OUT, progress);
+    process.stdout.write(`\n${scaleOutTables(scale)}\n`);
+  }
+
   const report: Report = {
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
@@ -193,6 +206,7 @@ async function main(): Promise<number> {
     ...(startup ? { startup } : {}),
     ...(growth ? { growth } : {}),
     ...(mcp ? { mcp } : {}),
+    ...(scale ? { scale } : {}),
     durationS: (performance.now() - startedAt) / 1000,
   };
   mkdirSync(dirname(out), { recursive: true });
@@ -204,7 +218,8 @@ async function main(): Promise<number> {
     target.filter((verdict) => verdict.failed).length +
     (startup?.filter((row) => row.failed).length ?? 0) +
     (growth ? growthFailed(growth) : 0) +
-    (mcp ? mcpPathFailed(mcp) : 0);
+    (mcp ? mcpPathFailed(mcp) : 0) +
+    (scale ? scaleOutFailed(scale) : 0);
   const errors = overhead.reduce((sum, row) => sum + row.errors, 0);
   if (errors > 0) process.stderr.write(`warning: ${errors} calls failed during measurement (see "errors")\n`);
   if (failed > 0) process.stderr.write(`error: ${failed} measurements could not be made (see "failed")\n`);
