@@ -9,7 +9,7 @@
  * of era negotiation, and the growth figures (payload size, tool and server
  * counts, idle memory); then the MCP path (an MCP client through mcpo-ts's
  * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge); then scale-out (1, 2 and 3 replicas behind
- * a round-robin balancer, and a replica killed or drained under load; about a minute, `--only scale` alone).
+ * a round-robin balancer, and a replica killed or drained under load; about 80 s, `--only scale` alone).
  * Prints the tables and writes them as JSON
  * (bench/results/latest.json by default).
  */

@@ -3,7 +3,7 @@
  * child) behind a round-robin balancer (bench/lib/balancer.ts), REST tool calls (`echo`) at a fixed concurrency.
  * Reports calls/s, p50 and p99 per N with the ratio to N = 1, a row straight to one replica (the balancer's own
  * cost), each replica's footprint, and what callers see when a replica is SIGKILLed, or SIGTERMed (drained), under
- * load. Run by `npm run bench -- --only scale` (about a minute), and as part of the full run.
+ * load. Run by `npm run bench -- --only scale` (about 80 s on 2 loaded cores), and as part of the full run.
  *
  * On a machine with fewer cores than replicas plus balancer plus load generator, the replicas share the cores: the
  * figures show the cost of the hop and what a failure costs callers, not how throughput grows with nodes.
@@ -11,12 +11,13 @@
 import { rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
-import { assertRunning, type Child } from "./lib/children.js";
 import { CLI, launchMcpo } from "./lib/contenders.js";
-import { startBalancer, type BalancerStats } from "./lib/balancer.js";
-import { httpCaller, runLoad, type Call } from "./lib/load.js";
+import { startBalancer } from "./lib/balancer.js";
+import { emptyFailover, stopOne, type FailoverRow, type Replica } from "./scale-out-failover.js";
+
+export type { FailoverRow } from "./scale-out-failover.js";
+import { httpCaller, runLoad } from "./lib/load.js";
 import { descendants, memory } from "./lib/proc.js";
-import { summarize } from "./lib/stats.js";
 import { markdownTable, num, ratio } from "./lib/table.js";
 import { everythingStdio } from "./lib/upstream.js";
 import { configFile } from "../test/helpers/config-file.js";
@@ -74,39 +75,12 @@ export interface Footprint {
   rssMb: number;
 }
 
-export interface FailoverRow {
-  signal: "SIGKILL" | "SIGTERM";
-  replicas: number;
-  /** Calls that failed for their caller, in the whole window, and their kinds ("502 bad_gateway", ...). */
-  errors: number;
-  errorKinds: Record<string, number>;
-  /** From the signal to the balancer marking the replica down; null when it never did. */
-  markedDownMs: number | null;
-  /** Every time the balancer marked the stopped replica down, ms from the signal (negative: before it), and why. */
-  downEvents: { afterMs: number; reason: string }[];
-  /** From the signal to the end of the last failed call: the callers' time to recover (0 when none failed). */
-  recoverMs: number;
-  /** Successful calls per second from the window's opening to the signal, and from recovery to the window's end. */
-  rpsBefore: number;
-  rpsAfter: number;
-  /** Successful calls after the last failure: the balancer carried on. */
-  okAfter: number;
-  retried: BalancerStats["retried"];
-  p99Ms: number;
-  failed?: string;
-}
-
 export interface ScaleOutResult {
   plan: ScaleOutPlan;
   cpus: number;
   throughput: ThroughputRow[];
   footprint: Footprint[];
   failover: FailoverRow[];
-}
-
-interface Replica {
-  child: Child;
-  url: string;
 }
 
 export async function runScaleOut(plan: ScaleOutPlan, progress: (line: string) => void): Promise<ScaleOutResult> {
@@ -158,10 +132,12 @@ export async function runScaleOut(plan: ScaleOutPlan, progress: (line: string) =
     const failover: FailoverRow[] = [];
     for (const signal of plan.failover.signals) {
       const group = replicas.slice(0, plan.failover.replicas);
-      const row = await stopOne(signal, group, plan).catch((error: unknown): FailoverRow => ({
-        ...emptyFailover(signal, group.length),
-        failed: String(error),
-      }));
+      const row = await stopOne(signal, group, plan, { path: TOOL_PATH, body: BODY }).catch(
+        (error: unknown): FailoverRow => ({
+          ...emptyFailover(signal, group.length),
+          failed: String(error),
+        }),
+      );
       failover.push(row);
       progress(
         `${signal}: ${row.errors} caller errors, recovered in ${row.recoverMs.toFixed(0)} ms, ` +
@@ -195,119 +171,9 @@ async function measure(direct: string | undefined, backends: readonly string[], 
   }
 }
 
-interface Outcome {
-  /** When the call ended. */
-  at: number;
-  startedAt: number;
-  kind?: string;
-}
-
-/** Sends `signal` to the last replica of `group` mid-window and reads what the callers saw. */
-async function stopOne(
-  signal: FailoverRow["signal"],
-  group: readonly Replica[],
-  plan: ScaleOutPlan,
-): Promise<FailoverRow> {
-  const victim = group.at(-1)!;
-  const balancer = await startBalancer({ backends: group.map((replica) => replica.url) });
-  const caller = httpCaller(`${balancer.url}${TOOL_PATH}`, BODY, plan.concurrency);
-  const outcomes: Outcome[] = [];
-  const call: Call = async () => {
-    const startedAt = performance.now();
-    try {
-      const bytes = await caller.call();
-      outcomes.push({ at: performance.now(), startedAt });
-      return bytes;
-    } catch (error) {
-      outcomes.push({ at: performance.now(), startedAt, kind: errorKind(error) });
-      throw error;
-    }
-  };
-  let openedAt = NaN;
-  let signalledAt = NaN;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    assertRunning(victim.child, "the replica to stop");
-    const load = await runLoad(call, {
-      concurrency: plan.concurrency,
-      warmupMs: plan.warmupMs,
-      durationMs: plan.failover.windowMs,
-      onMeasureStart: () => {
-        openedAt = performance.now();
-        timer = setTimeout(() => {
-          signalledAt = performance.now();
-          victim.child.kill(signal);
-        }, plan.failover.signalAtMs);
-      },
-    });
-    const closedAt = performance.now();
-    if (Number.isNaN(signalledAt)) throw new Error("the window ended before the signal was sent");
-    const counted = outcomes.filter((outcome) => outcome.startedAt >= openedAt);
-    const failures = counted.filter((outcome) => outcome.kind !== undefined);
-    const errorKinds: Record<string, number> = {};
-    for (const failure of failures) errorKinds[failure.kind!] = (errorKinds[failure.kind!] ?? 0) + 1;
-    const recoveredAt = Math.max(signalledAt, ...failures.map((failure) => failure.at));
-    const ok = counted.filter((outcome) => outcome.kind === undefined);
-    const rate = (from: number, to: number): number =>
-      to > from ? (ok.filter((o) => o.at >= from && o.at < to).length * 1000) / (to - from) : NaN;
-    const marks = balancer.stats().markedDown.filter((mark) => mark.url === victim.url);
-    const down = marks.find((mark) => mark.at >= signalledAt);
-    return {
-      signal,
-      replicas: group.length,
-      errors: load.errors,
-      errorKinds,
-      markedDownMs: down === undefined ? null : down.at - signalledAt,
-      downEvents: marks.map((mark) => ({ afterMs: mark.at - signalledAt, reason: mark.reason })),
-      recoverMs: recoveredAt - signalledAt,
-      rpsBefore: rate(openedAt, signalledAt),
-      rpsAfter: rate(recoveredAt, closedAt),
-      okAfter: ok.filter((outcome) => outcome.startedAt > recoveredAt).length,
-      retried: balancer.stats().retried,
-      p99Ms: summarize(ok.map((outcome) => outcome.at - outcome.startedAt)).p99Ms,
-    };
-  } finally {
-    clearTimeout(timer);
-    caller.close();
-    await balancer.close();
-  }
-}
-
-/** "503 no_backend" for an HTTP answer (status and error code), "502 bad_gateway (ECONNRESET)", else the message. */
-function errorKind(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const http = /^HTTP (\d+): ([\s\S]*)$/.exec(message);
-  if (http === null) return message;
-  try {
-    const body = JSON.parse(http[2]!) as { detail?: { code?: string; message?: string } };
-    // The balancer's own 502 names the backend's failure (ECONNRESET, socket hang up, ...).
-    const cause = /^Backend failed: (.+)$/.exec(body.detail?.message ?? "")?.[1];
-    return `${http[1]} ${body.detail?.code ?? "?"}${cause === undefined ? "" : ` (${cause})`}`;
-  } catch {
-    return `${http[1]}`;
-  }
-}
-
 function footprintOf(pid: number): Footprint {
   const pids = [pid, ...descendants(pid)];
   return { processes: pids.length, rssMb: pids.reduce((sum, each) => sum + memory(each).rssMb, 0) };
-}
-
-function emptyFailover(signal: FailoverRow["signal"], replicas: number): FailoverRow {
-  return {
-    signal,
-    replicas,
-    errors: 0,
-    errorKinds: {},
-    markedDownMs: null,
-    downEvents: [],
-    recoverMs: NaN,
-    rpsBefore: NaN,
-    rpsAfter: NaN,
-    okAfter: 0,
-    retried: { refused: 0, shuttingDown: 0 },
-    p99Ms: NaN,
-  };
 }
 
 function median(values: readonly number[]): number {
