@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick] [-- --out file.json] [-- --duration s --warmup s]
- *               [-- --only overhead,target,startup,growth,mcp,observe] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
+ *               [-- --only overhead,target,startup,growth,mcp,observe,scale] [-- --eras legacy,modern] [-- --contenders floor,thin,mcpo]
  *
  * Measures, in one run on loopback, what mcpo-ts adds to a tool call next to
  * the floor (SDK client, no HTTP) and a thin node:http bridge, for both
@@ -9,7 +9,8 @@
  * of era negotiation, and the growth figures (payload size, tool and server
  * counts, idle memory); then the MCP path (an MCP client through mcpo-ts's
  * MCP endpoint, next to a direct client and a thin MCP-to-MCP bridge); then what metrics and tracing cost (observe,
- * bench/observability.ts). Prints the tables and writes them as JSON
+ * bench/observability.ts); then scale-out (1, 2 and 3 replicas behind a round-robin balancer, and a replica
+ * killed or drained under load; about 80 s, `--only scale` alone). Prints the tables and writes them as JSON
  * (bench/results/latest.json by default).
  */
 import { execFileSync } from "node:child_process";
@@ -29,6 +30,7 @@ import {
 } from "./mcp-path.js";
 import { growthFailed, growthTables, runGrowth, type GrowthResult } from "./growth.js";
 import { observabilityTable, runObservability, type ObservePlan, type ObserveResult } from "./observability.js";
+import { runScaleOut, SCALE_OUT, scaleOutFailed, scaleOutTables, type ScaleOutResult } from "./scale-out.js";
 import { stopAllChildren } from "./lib/children.js";
 import { CONTENDER_NAMES, CONTENDERS } from "./lib/contenders.js";
 import { ERA_SERVER, ERAS, type Era } from "./lib/upstream.js";
@@ -78,7 +80,7 @@ const MCP_PATH_QUICK: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], roun
 const OBSERVE: ObservePlan = { rounds: 6, warmupMs: 300, windowMs: 1500 };
 const OBSERVE_QUICK: ObservePlan = { rounds: 2, warmupMs: 200, windowMs: 500 };
 
-const SECTIONS = ["overhead", "target", "startup", "growth", "mcp", "observe"] as const;
+const SECTIONS = ["overhead", "target", "startup", "growth", "mcp", "observe", "scale"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Report {
@@ -99,6 +101,7 @@ interface Report {
   growth?: GrowthResult;
   mcp?: McpPathResult;
   observe?: ObserveResult;
+  scale?: ScaleOutResult;
   durationS: number;
 }
 
@@ -199,6 +202,15 @@ async function main(): Promise<number> {
     );
   }
 
+  let scale: ScaleOutResult | undefined;
+  if (sections.includes("scale")) {
+    process.stderr.write(
+      `\nscale-out: ${SCALE_OUT.replicas.join(", ")} replicas behind a round-robin balancer, then one stopped\n`,
+    );
+    scale = await runScaleOut(SCALE_OUT, progress);
+    process.stdout.write(`\n${scaleOutTables(scale)}\n`);
+  }
+
   const report: Report = {
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
@@ -214,6 +226,7 @@ async function main(): Promise<number> {
     ...(growth ? { growth } : {}),
     ...(mcp ? { mcp } : {}),
     ...(observe ? { observe } : {}),
+    ...(scale ? { scale } : {}),
     durationS: (performance.now() - startedAt) / 1000,
   };
   mkdirSync(dirname(out), { recursive: true });
@@ -226,7 +239,8 @@ async function main(): Promise<number> {
     (startup?.filter((row) => row.failed).length ?? 0) +
     (growth ? growthFailed(growth) : 0) +
     (mcp ? mcpPathFailed(mcp) : 0) +
-    (observe?.failed ? 1 : 0);
+    (observe?.failed ? 1 : 0) +
+    (scale ? scaleOutFailed(scale) : 0);
   const errors = overhead.reduce((sum, row) => sum + row.errors, 0);
   if (errors > 0) process.stderr.write(`warning: ${errors} calls failed during measurement (see "errors")\n`);
   if (failed > 0) process.stderr.write(`error: ${failed} measurements could not be made (see "failed")\n`);

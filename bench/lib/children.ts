@@ -12,6 +12,11 @@ export interface Child {
   stderr(): string;
   /** Node warnings it printed on stderr, over its whole life. */
   warnings(): WarningTally;
+  /**
+   * Sends `signal` now (a failover test's SIGKILL or SIGTERM), noting first what runs below the process, so that
+   * stop() can still end the orphans a SIGKILL leaves.
+   */
+  kill(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -41,16 +46,23 @@ export function startChild(command: string, args: readonly string[], options: St
   child.stderr?.on("data", (chunk: string) => warnings.push(chunk));
   const exited = once(child, "exit").then(() => undefined);
   const pid = child.pid;
+  const snapshot = (): { pid: number; started: string | undefined }[] =>
+    safeDescendants(pid).map((below) => ({ pid: below, started: startTime(below) }));
+  let signalled: { pid: number; started: string | undefined }[] = [];
   const handle: Child = {
     pid,
     process: child,
     stdout: () => out.stdout,
     stderr: () => out.stderr,
     warnings: () => ({ ...warnings.tally }),
+    kill(signal) {
+      signalled = snapshot();
+      child.kill(signal);
+    },
     async stop() {
       live.delete(handle);
       // Listed before the signal: a stdio upstream in its own process group is not ours to find afterwards.
-      const below = safeDescendants(pid).map((child) => ({ pid: child, started: startTime(child) }));
+      const below = [...signalled, ...snapshot()];
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
