@@ -8,6 +8,7 @@ import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
 import { readJsonBody } from "./json-body.js";
 import type { MountTable } from "./mount-table.js";
+import { createProbes, type Readiness } from "./probes.js";
 import { withoutRootPath } from "./root-path.js";
 import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
 
@@ -20,6 +21,8 @@ export interface PipelineOptions {
   app: RequestListener;
   /** Why no request can be served now (shutting down, over the connection cap), checked first; else undefined. */
   refusal: (req: IncomingMessage) => ProxyError | undefined;
+  /** What GET /readyz says (probes.ts). */
+  readiness: () => Readiness;
   /** Config mode: the aggregated MCP endpoint at `/mcp` (src/mcp-face/); undefined in single-server mode. */
   aggregateMcp?: () => McpFace | undefined;
   logger: Logger;
@@ -58,7 +61,8 @@ export const OPERATION_ROUTE_ROOTS: ReadonlySet<string> = new Set(["resources", 
 const MOUNT_GET_ROUTES = new Set(["openapi.json", "docs", "health", "tools", ...OPERATION_ROUTE_ROOTS]);
 
 /**
- * The front of every request, in order: admission (shutdown, connection cap), the Host check, the root path,
+ * The front of every request, in order: the orchestrator probes (probes.ts: /livez, /readyz, GET and HEAD only),
+ * admission (shutdown, connection cap), the Host check, the root path,
  * CORS (a preflight is answered here), then either a tool call (origin, key, then tool-handler.ts on plain
  * node:http) or express (key with --strict-auth, then its routes). Each concern exists here once, for both paths.
  *
@@ -73,8 +77,10 @@ export function createPipeline(options: PipelineOptions): RequestListener {
   const authorize = createAuthorize(http, { logger });
   const refuse = (req: IncomingMessage, res: ServerResponse, error: ProxyError): void =>
     sendError(req, res, error, logger);
+  const probe = createProbes({ rootPath: http.rootPath, readiness: options.readiness });
 
   return function frontPipeline(req, res) {
+    if (probe(req, res)) return;
     const refused = refusal(req);
     if (refused) return refuse(req, res, refused);
     if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());
