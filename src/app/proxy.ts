@@ -7,6 +7,7 @@ import type { AppConfig } from "../config/schema.js";
 import { ProxyBusyError } from "../errors/index.js";
 import { createHttpApp } from "../http/app.js";
 import { limitConnections, type Connections } from "../http/connections.js";
+import type { Readiness } from "../http/probes.js";
 import type { Logger } from "../log/logger.js";
 import { watchConfigFile } from "./hot-reload.js";
 import { ProxyRuntime } from "./runtime.js";
@@ -16,8 +17,9 @@ export interface ProxyHandle {
   readonly url: string;
   readonly port: number;
   /**
-   * Stops accepting, lets in-flight calls finish (bounded by the grace period; later requests, and calls still
-   * running at its end, get 503 `shutting_down`), closes every upstream.
+   * Fails readiness, lets in-flight calls finish (bounded by the grace period) while still accepting connections
+   * (new requests get 503 `shutting_down`; so do calls still running when the grace period ends), then stops
+   * listening and closes every upstream.
    */
   close(): Promise<void>;
 }
@@ -27,6 +29,9 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   // The root routes read the runtime, and admission the connections, both created just below.
   let stopping = false;
   const shuttingDown = new ProxyBusyError("shutting_down", "The proxy is shutting down", SHUTDOWN_RETRY_AFTER);
+  const enabled = config.servers.filter((server) => !server.disabled).map((server) => server.name);
+  let started = false;
+  let ready = false;
   const { listener, mounts } = createHttpApp({
     http: config.http,
     mode: config.mode,
@@ -36,6 +41,7 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     disabledServers: () => runtime.disabled(),
     healthTimeoutMs: config.healthCheckTimeoutMs,
     refusal: (req) => (stopping ? shuttingDown : connections.refusal(req)),
+    readiness,
     ...(config.mode === "multi" ? { aggregateMcp: () => runtime.mcp } : {}),
     logger,
   });
@@ -65,7 +71,9 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   const url = `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
   logger.info({ url, docs: `${url}${config.http.rootPath}/docs` }, "listening");
   // Every server starts connecting now, in parallel.
-  await runtime.apply(config.servers);
+  const applying = runtime.apply(config.servers);
+  started = true;
+  await applying;
 
   const watcher =
     config.source?.hotReload === true
@@ -76,9 +84,16 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       watcher?.close();
+      // Readiness fails now, and every new request gets 503 `shutting_down` with Retry-After. The listener stays
+      // open meanwhile: a load balancer that has not yet seen the readiness change still sends requests here, and a
+      // refusal it can retry elsewhere beats a refused connection.
       stopping = true;
-      httpServer.close();
+      logger.info(
+        { in_flight: connections.inFlight, grace_s: config.shutdownGraceMs / 1000 },
+        "draining: waiting for calls in flight",
+      );
       await drain(Date.now() + config.shutdownGraceMs);
+      httpServer.close();
       if (connections.inFlight > 0) {
         logger.warn(
           { in_flight: connections.inFlight },
@@ -93,6 +108,23 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
 
   return { url, port, close };
 
+  /**
+   * GET /readyz: not ready while shutting down, nor until every enabled server has its first outcome. It stays
+   * ready after that, whatever happens to a server (its own routes answer 503 while it is down) and whatever a hot
+   * reload adds: a config change reaching every replica at once must not take them all out of the balancer together.
+   */
+  function readiness(): Readiness {
+    if (stopping) return SHUTTING_DOWN;
+    if (!ready) {
+      const waiting = started ? runtime.waitingFor() : enabled;
+      if (waiting.length > 0) {
+        return { ready: false, reason: "starting", ...(config.mode === "multi" ? { waitingFor: waiting } : {}) };
+      }
+      ready = true;
+    }
+    return READY;
+  }
+
   /** Waits until no request is in flight, or `deadline`; idle kept-alive connections are closed meanwhile. */
   async function drain(deadline: number): Promise<void> {
     while (connections.inFlight > 0 && Date.now() < deadline) {
@@ -102,6 +134,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   }
 }
 
+const READY: Readiness = { ready: true };
+const SHUTTING_DOWN: Readiness = { ready: false, reason: "shutting_down" };
 /** Seconds a caller refused during shutdown should wait (a restart, usually). */
 const SHUTDOWN_RETRY_AFTER = 5;
 /** Bound on writing the 503s to calls that outlived the grace period. */

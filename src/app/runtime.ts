@@ -106,6 +106,11 @@ export class ProxyRuntime {
     return report;
   }
 
+  /** Names of the servers whose first outcome is not known yet (ServerMount.known), for readiness. */
+  waitingFor(): string[] {
+    return [...this.#mounts.values()].filter((mount) => !mount.known).map((mount) => mount.name);
+  }
+
   disabled(): readonly string[] {
     return this.#disabled;
   }

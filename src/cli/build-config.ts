@@ -60,6 +60,9 @@ const rootPathSchema = z
   .transform((path) => path.trim().replace(/\/+$/, ""))
   .transform((path) => (path === "" || path.startsWith("/") ? path : `/${path}`));
 
+/** Seconds --shutdown-grace takes at most (an hour: past that, something is wrong with the value). */
+const MAX_SHUTDOWN_GRACE = 3600;
+
 const cliSchema = z.object({
   host: z.string().min(1, "must not be empty"),
   port: z
@@ -78,6 +81,7 @@ const cliSchema = z.object({
   mcp: z.boolean().default(true),
   mcpMaxSessions: z.coerce.number().int().min(1).default(DEFAULTS.mcp.max_sessions),
   mcpSessionIdleTimeout: z.coerce.number().positive().default(DEFAULTS.mcp.session_idle_timeout),
+  shutdownGrace: z.coerce.number().min(0).max(MAX_SHUTDOWN_GRACE).default(DEFAULTS.shutdownGrace),
   name: z.string().optional(),
   description: z.string().optional(),
   version: z.string().optional(),
@@ -128,6 +132,7 @@ const FLAG_NAMES: Record<string, string> = {
   maxConnections: "--max-connections",
   mcpMaxSessions: "--mcp-max-sessions",
   mcpSessionIdleTimeout: "--mcp-session-idle-timeout",
+  shutdownGrace: "--shutdown-grace",
   retry_attempts: "--retry-attempts",
   retry_delay: "--retry-delay",
   max_retry_delay: "--max-retry-delay",
@@ -296,7 +301,7 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
       // --env and --env-path reach every stdio server of a config file, as with Python mcpo.
       baseEnv: multi ? { ...baseEnv, ...serverEnv } : baseEnv,
       healthCheckTimeoutMs: DEFAULTS.healthCheckTimeout * 1000,
-      shutdownGraceMs: DEFAULTS.shutdownGrace * 1000,
+      shutdownGraceMs: Math.round(cli.shutdownGrace * 1000),
     },
   };
 }

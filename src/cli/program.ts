@@ -27,6 +27,7 @@ export interface CliOptions {
   mcp?: boolean;
   mcpMaxSessions?: string;
   mcpSessionIdleTimeout?: string;
+  shutdownGrace?: string;
   name?: string;
   description?: string;
   version?: string;
@@ -162,6 +163,10 @@ export function createProgram(): Command {
     .option(
       "--mcp-session-idle-timeout <seconds>",
       `an MCP session unused this long is closed (default: ${DEFAULTS.mcp.session_idle_timeout})`,
+    )
+    .option(
+      "--shutdown-grace <seconds>",
+      `on SIGTERM, how long calls in flight may take to finish while new ones get 503 (default: ${DEFAULTS.shutdownGrace})`,
     )
     .option("-n, --name <title>", "title of the API document (default: the upstream's name)")
     .option("-d, --description <text>", "description of the API document")

@@ -102,6 +102,9 @@ export const DEFAULTS = {
   },
   /** Bound on the MCP ping behind `GET /health`. */
   healthCheckTimeout: 5,
-  /** How long shutdown waits for in-flight calls before closing upstreams. */
+  /**
+   * Seconds shutdown waits for calls in flight (new requests get 503 meanwhile) before answering them 503 and
+   * closing upstreams (--shutdown-grace).
+   */
   shutdownGrace: 5,
 } as const;

@@ -377,5 +377,6 @@ export interface AppConfig {
   /** Environment every stdio server inherits, before its own values (Python mcpo passes the whole environment on). */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly healthCheckTimeoutMs: number;
+  /** --shutdown-grace in ms (DEFAULTS.shutdownGrace): the drain bound on SIGTERM, and for a server a reload removes. */
   readonly shutdownGraceMs: number;
 }

@@ -10,6 +10,7 @@ import { createAggregateHealthHandler } from "./health.js";
 import { createMountRouter } from "./mount-router.js";
 import { MountTable } from "./mount-table.js";
 import { createPipeline, type McpFace } from "./pipeline.js";
+import type { Readiness } from "./probes.js";
 import { createToolCaller } from "./tool-handler.js";
 
 export interface HttpAppOptions {
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
   healthTimeoutMs: number;
   /** Why no request can be served now (shutting down, over the connection cap); checked first on every request. */
   refusal: (req: IncomingMessage) => ProxyError | undefined;
+  /** What GET /readyz says: ready once every server's first outcome is known, not from the start of shutdown. */
+  readiness: () => Readiness;
   /** Multi mode: the aggregated MCP endpoint (`/mcp`). */
   aggregateMcp?: () => McpFace | undefined;
   logger: Logger;
@@ -116,6 +119,7 @@ export function createHttpApp(options: HttpAppOptions): {
     callTool: createToolCaller({ maxBodyBytes: http.maxBodyBytes, logger, rootPath: http.rootPath }),
     app,
     refusal: options.refusal,
+    readiness: options.readiness,
     ...(options.aggregateMcp ? { aggregateMcp: options.aggregateMcp } : {}),
     logger,
   });

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import type { IRouter } from "express";
-import swaggerUi from "swagger-ui-express";
+import { fileURLToPath } from "node:url";
+import express, { type IRouter } from "express";
 import type { OpenAPIObject } from "../openapi/index.js";
 
 export interface DocsOptions {
@@ -17,23 +17,71 @@ export interface DocsOptions {
 }
 
 /**
- * GET /openapi.json and Swagger UI at /docs, on the root app or a server's
- * router alike. Swagger UI fetches the spec by URL, so it always shows the
- * current document; each mount gets its own serveFiles() handlers (the
- * shared `serve` + several setup() calls would show the last document
- * everywhere). Auth is decided before, in the pipeline (pipeline.ts).
+ * Swagger UI's browser files, copied beside the compiled code by `npm run build` (scripts/copy-swagger-ui.mjs):
+ * no run-time dependency brings them, as the package that ships them runs a telemetry script at install.
+ */
+const ASSETS = fileURLToPath(new URL("../swagger-ui/", import.meta.url));
+
+/**
+ * GET /openapi.json and Swagger UI at /docs, on the root app or a server's router alike. Swagger UI fetches the
+ * spec by URL (`swagger-ui-init.js` names it), so it always shows the current document. Auth is decided before, in
+ * the pipeline (pipeline.ts).
  */
 export function addSpecAndDocs(router: IRouter, options: DocsOptions): void {
   const { publicPath } = options;
-  const swaggerOptions = { swaggerOptions: { url: `${publicPath}/openapi.json` }, customSiteTitle: options.title };
+  const page = docsPage(options.title);
+  const init = initScript(`${publicPath}/openapi.json`);
   router.get("/openapi.json", async function openapi(req, res) {
     await options.prepare?.(req);
     res.json(options.document());
   });
-  // Redirect ourselves so the root path survives (express.static would answer "/docs/" without it).
+  // Redirect ourselves so the root path survives, and so the page's relative asset URLs resolve under /docs/.
   router.get("/docs", function docsSlash(req, res, next) {
     if (req.originalUrl.split("?")[0]!.endsWith("/")) return next();
     res.redirect(301, `${publicPath}/docs/`);
   });
-  router.use("/docs", ...swaggerUi.serveFiles(undefined, swaggerOptions), swaggerUi.setup(undefined, swaggerOptions));
+  router.get(["/docs/", "/docs/index.html"], function docsPageRoute(_req, res) {
+    res.type("html").set("Cache-Control", "no-cache").send(page);
+  });
+  router.get("/docs/swagger-ui-init.js", function docsInit(_req, res) {
+    res.type("js").set("Cache-Control", "no-cache").send(init);
+  });
+  router.use("/docs", express.static(ASSETS, { index: false, maxAge: "1h", fallthrough: true }));
+}
+
+function docsPage(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <title>${escapeHtml(title)}</title>
+    <link rel="stylesheet" href="./swagger-ui.css">
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="./swagger-ui-bundle.js"></script>
+    <script src="./swagger-ui-standalone-preset.js"></script>
+    <script src="./swagger-ui-init.js"></script>
+  </body>
+</html>
+`;
+}
+
+/** The script that starts Swagger UI on the document at `url` (its options as JSON: no code is built from input). */
+function initScript(url: string): string {
+  const options = { url, dom_id: "#swagger-ui", deepLinking: true, layout: "StandaloneLayout" };
+  return `window.onload = function () {
+  var options = ${JSON.stringify(options, null, 2).replace(/</g, "\\u003c")};
+  options.presets = [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset];
+  options.plugins = [SwaggerUIBundle.plugins.DownloadUrl];
+  window.ui = SwaggerUIBundle(options);
+};
+`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!,
+  );
 }

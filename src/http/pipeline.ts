@@ -9,6 +9,7 @@ import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
 import { readJsonBody } from "./json-body.js";
 import type { MountTable } from "./mount-table.js";
+import { createProbes, type Readiness } from "./probes.js";
 import { withoutRootPath } from "./root-path.js";
 import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
 import { routeTemplate } from "./trace-route.js";
@@ -22,6 +23,8 @@ export interface PipelineOptions {
   app: RequestListener;
   /** Why no request can be served now (shutting down, over the connection cap), checked first; else undefined. */
   refusal: (req: IncomingMessage) => ProxyError | undefined;
+  /** What GET /readyz says (probes.ts). */
+  readiness: () => Readiness;
   /** Config mode: the aggregated MCP endpoint at `/mcp` (src/mcp-face/); undefined in single-server mode. */
   aggregateMcp?: () => McpFace | undefined;
   logger: Logger;
@@ -60,7 +63,8 @@ export const OPERATION_ROUTE_ROOTS: ReadonlySet<string> = new Set(["resources", 
 const MOUNT_GET_ROUTES = new Set(["openapi.json", "docs", "health", "tools", ...OPERATION_ROUTE_ROOTS]);
 
 /**
- * The front of every request, in order: admission (shutdown, connection cap), the Host check, the root path,
+ * The front of every request, in order: the orchestrator probes (probes.ts: /livez, /readyz, GET and HEAD only),
+ * admission (shutdown, connection cap), the Host check, the root path,
  * CORS (a preflight is answered here), then either a tool call (origin, key, then tool-handler.ts on plain
  * node:http) or express (key with --strict-auth, then its routes). Each concern exists here once, for both paths.
  *
@@ -76,9 +80,12 @@ export function createPipeline(options: PipelineOptions): RequestListener {
   const refuse = (req: IncomingMessage, res: ServerResponse, error: ProxyError): void =>
     sendError(req, res, error, logger);
   const routeOf = (req: IncomingMessage): string | undefined => routeTemplate(req, mounts, http.rootPath);
+  const probe = createProbes({ rootPath: http.rootPath, readiness: options.readiness });
 
   return function frontPipeline(req, res) {
-    // Tracing (src/telemetry/tracing.ts): when on, the request comes back here inside its span. Keep it first.
+    // Probes first: never refused, never traced (a kubelet asks every few seconds).
+    if (probe(req, res)) return;
+    // Tracing (src/telemetry/tracing.ts): when on, the request comes back here inside its span.
     if (tracedRequest(req, res, frontPipeline, routeOf)) return;
     const refused = refusal(req);
     if (refused) return refuse(req, res, refused);

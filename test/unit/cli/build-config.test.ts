@@ -111,6 +111,15 @@ describe("buildConfig", () => {
     throwsUsage(() => build({ port: " " }), "--port: ");
   });
 
+  it("takes --shutdown-grace in seconds (default 5; 0 allowed), and names the flag when wrong", () => {
+    assert.equal(build({}).config.shutdownGraceMs, 5000);
+    assert.equal(build({ shutdownGrace: "30" }).config.shutdownGraceMs, 30_000);
+    assert.equal(build({ shutdownGrace: "0.25" }).config.shutdownGraceMs, 250);
+    assert.equal(build({ shutdownGrace: "0" }).config.shutdownGraceMs, 0);
+    throwsUsage(() => build({ shutdownGrace: "-1" }), "--shutdown-grace: ");
+    throwsUsage(() => build({ shutdownGrace: "soon" }), "--shutdown-grace: ");
+  });
+
   it("merges --env-path and --env, --env winning", () => {
     const envPath = join(dir, "server.env");
     writeFileSync(envPath, 'A=from-file\nB=file\n# comment\nC="quoted value"\n');
