@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import semver from "semver";
 
 /** Packages allowed to run an install script, with what the script does. */
 const REVIEWED_INSTALL_SCRIPTS: Record<string, string> = {
@@ -21,9 +22,10 @@ const BANNED = ["@scarf/scarf"];
 interface LockEntry {
   hasInstallScript?: boolean;
   dev?: boolean;
+  engines?: { node?: string };
 }
 
-const LOCKS = ["package-lock.json", "test/conformance/package-lock.json"];
+const LOCKS = ["package-lock.json", "test/conformance/package-lock.json", "test/deploy/package-lock.json"];
 
 function packagesOf(lock: string): [string, LockEntry][] {
   const parsed = JSON.parse(readFileSync(new URL(`../../../${lock}`, import.meta.url), "utf8")) as {
@@ -50,6 +52,19 @@ describe("no install-time telemetry", () => {
       }
     });
   }
+
+  // OpenTelemetry's 3.x line needs Node 22.15 and once slipped in here unnoticed (npm only warns): every package a
+  // user's install brings must run on the oldest Node our own `engines` admits.
+  it("every run-time dependency runs on the oldest Node that package.json's engines admits", () => {
+    const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      engines: { node: string };
+    };
+    const oldest = semver.minVersion(manifest.engines.node)!.version;
+    const tooNew = packagesOf("package-lock.json")
+      .filter(([, entry]) => !entry.dev && entry.engines?.node && !semver.satisfies(oldest, entry.engines.node))
+      .map(([name, entry]) => `${name} needs Node ${entry.engines!.node}`);
+    assert.deepEqual(tooNew, []);
+  });
 
   it("the published package depends on no Swagger UI distribution (its files are copied in at build)", () => {
     const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
