@@ -7,7 +7,9 @@ import type { AppConfig } from "../config/schema.js";
 import { ProxyBusyError } from "../errors/index.js";
 import { createHttpApp } from "../http/app.js";
 import { limitConnections, type Connections } from "../http/connections.js";
+import { createMetricsListener } from "../http/metrics-route.js";
 import type { Logger } from "../log/logger.js";
+import { Metrics } from "../telemetry/metrics.js";
 import { watchConfigFile } from "./hot-reload.js";
 import { ProxyRuntime } from "./runtime.js";
 
@@ -27,6 +29,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   // The root routes read the runtime, and admission the connections, both created just below.
   let stopping = false;
   const shuttingDown = new ProxyBusyError("shutting_down", "The proxy is shutting down", SHUTDOWN_RETRY_AFTER);
+  // A registry of this proxy's own: two proxies in one process (tests) count apart.
+  const metrics = config.http.metrics === false ? undefined : new Metrics();
   const { listener, mounts } = createHttpApp({
     http: config.http,
     mode: config.mode,
@@ -37,9 +41,10 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     healthTimeoutMs: config.healthCheckTimeoutMs,
     refusal: (req) => (stopping ? shuttingDown : connections.refusal(req)),
     ...(config.mode === "multi" ? { aggregateMcp: () => runtime.mcp } : {}),
+    ...(metrics ? { metrics } : {}),
     logger,
   });
-  const runtime = new ProxyRuntime(config, logger, mounts);
+  const runtime = new ProxyRuntime(config, logger, mounts, metrics);
   const httpServer = createServer(config, listener);
   const connections: Connections = limitConnections(httpServer, {
     maxConnections: config.http.maxConnections,
@@ -62,14 +67,28 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   }
   const port = (httpServer.address() as AddressInfo).port;
   const scheme = config.http.sslCertfile ? "https" : "http";
-  const url = `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+  const base = (at: number): string =>
+    `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${at}`;
+  const url = base(port);
   logger.info({ url, docs: `${url}${config.http.rootPath}/docs` }, "listening");
+  const metricsServer =
+    metrics && config.http.metrics !== false && config.http.metrics.port !== undefined
+      ? await listenForMetrics(config, createMetricsListener({ http: config.http, metrics, logger }))
+      : undefined;
+  if (metricsServer) {
+    logger.info({ url: `${base((metricsServer.address() as AddressInfo).port)}/metrics` }, "metrics listening");
+  }
   // Every server starts connecting now, in parallel.
   await runtime.apply(config.servers);
 
   const watcher =
     config.source?.hotReload === true
-      ? watchConfigFile(config.source, (loaded) => runtime.apply(loaded.servers), logger)
+      ? watchConfigFile(
+          config.source,
+          (loaded) => runtime.apply(loaded.servers),
+          logger,
+          (outcome) => metrics?.configReload(outcome),
+        )
       : undefined;
 
   let closing: Promise<void> | undefined;
@@ -78,6 +97,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       watcher?.close();
       stopping = true;
       httpServer.close();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       await drain(Date.now() + config.shutdownGraceMs);
       if (connections.inFlight > 0) {
         logger.warn(
@@ -100,6 +121,25 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** The --metrics-port listener, on the main listener's host and TLS settings. */
+async function listenForMetrics(config: AppConfig, listener: RequestListener): Promise<Server> {
+  const port = config.http.metrics === false ? 0 : (config.http.metrics.port ?? 0);
+  const server = createServer(config, listener);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, config.http.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new Error(`cannot listen for metrics on ${config.http.host}:${port} (${code})`, { cause: error });
+  }
+  return server;
 }
 
 /** Seconds a caller refused during shutdown should wait (a restart, usually). */

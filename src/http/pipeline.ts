@@ -2,12 +2,15 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { createAuthorize, type AuthDecision } from "./auth.js";
 import { createCors, OPERATION_ROUTE_METHODS, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
 import { readJsonBody } from "./json-body.js";
+import { isMetricsPath, sendMetrics } from "./metrics-route.js";
 import type { MountTable } from "./mount-table.js";
+import { createObserver, routeKindOf, type RequestFacts } from "./observe.js";
 import { withoutRootPath } from "./root-path.js";
 import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
 
@@ -22,6 +25,10 @@ export interface PipelineOptions {
   refusal: (req: IncomingMessage) => ProxyError | undefined;
   /** Config mode: the aggregated MCP endpoint at `/mcp` (src/mcp-face/); undefined in single-server mode. */
   aggregateMcp?: () => McpFace | undefined;
+  /** Where requests are counted; undefined with --no-metrics. */
+  metrics?: Metrics;
+  /** Whether `/metrics` is served here (metrics on, and no --metrics-port). */
+  metricsRoute?: boolean;
   logger: Logger;
 }
 
@@ -73,29 +80,44 @@ export function createPipeline(options: PipelineOptions): RequestListener {
   const authorize = createAuthorize(http, { logger });
   const refuse = (req: IncomingMessage, res: ServerResponse, error: ProxyError): void =>
     sendError(req, res, error, logger);
+  const observe = createObserver({ metrics: options.metrics, accessLog: http.accessLog, logger });
+  const metrics = options.metricsRoute ? options.metrics : undefined;
 
   return function frontPipeline(req, res) {
+    // First: the request id is on every answer, refusals included.
+    const facts = observe(req, res);
     const refused = refusal(req);
     if (refused) return refuse(req, res, refused);
     if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());
     if (http.rootPath) req.url = withoutRootPath(req.url ?? "/", http.rootPath);
+    // GET /metrics at the root, whatever the mode (a tool named `metrics` keeps POST, as `/health` does).
+    if (metrics && (req.method === "GET" || req.method === "HEAD") && isMetricsPath(req.url ?? "/")) {
+      facts.route = "metrics";
+      cors.answer(req, res);
+      return whenAllowed(req, res, authorize(req, undefined, false), () => sendMetrics(req, res, metrics, logger));
+    }
     const rootRoute = options.aggregateMcp && mcpRouteOf(req.url ?? "/", req);
     const aggregate = rootRoute ? options.aggregateMcp!() : undefined;
     const hit = aggregate ? undefined : mounts.resolve(req.url ?? "/");
     const route = aggregate ? rootRoute : hit?.server.mcp && mcpRouteOf(hit.subUrl, req);
     const face = aggregate ?? (route ? hit?.server.mcp : undefined);
     if (face && route) {
+      facts.route = "mcp";
+      if (hit) facts.server = hit.server.name;
       const base = `${http.rootPath}${hit ? mounts.mountPath(hit.server.name) : ""}`;
       return serveMcp(req, res, face, hit?.server, route, base);
     }
     const toolName = hit && toolNameOf(hit.subUrl);
     const method = req.method;
+    if (hit) facts.server = hit.server.name;
 
     if (method === "OPTIONS") {
+      const operation = hit !== undefined && isOperationRoute(hit.subUrl);
+      facts.route = kindOf(hit?.subUrl ?? req.url ?? "/", toolName, hit?.server, operation);
       return cors.preflight(
         req,
         res,
-        hit && isOperationRoute(hit.subUrl)
+        operation
           ? OPERATION_ROUTE_METHODS
           : toolName !== undefined
             ? methodsOf(hit!.server, toolName)
@@ -104,12 +126,15 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     }
     cors.answer(req, res);
     if (method === "POST" && toolName !== undefined) {
+      facts.route = "tool";
+      facts.tool = toolName;
       if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
       return whenAllowed(req, res, authorize(req, hit!.server, true), () => callTool(req, res, hit!.server, toolName));
     }
 
     // An operation route (resources, prompts, tasks): checked as a tool call is, served by express.
     const operation = hit !== undefined && isOperationRoute(hit.subUrl);
+    facts.route = kindOf(hit?.subUrl ?? req.url ?? "/", toolName, hit?.server, operation);
     if (operation && !cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
     whenAllowed(req, res, authorize(req, hit?.server, operation), () => serveOther(req, res, hit?.server, toolName));
   };
@@ -197,6 +222,20 @@ function mcpRouteOf(url: string, req: IncomingMessage): McpRoute | undefined {
   }
   if (path === SSE_MESSAGES_PATH) return /[?&]sessionId=/.test(url) ? "messages" : undefined;
   return undefined;
+}
+
+/** The route kind of a request that is no tool call (its facts), from its path below its mount. */
+function kindOf(
+  subUrl: string,
+  toolName: string | undefined,
+  server: ToolTarget | undefined,
+  operation: boolean,
+): RequestFacts["route"] {
+  if (operation) return "operation";
+  if (toolName !== undefined && server && isToolRoute(server, toolName) && !MOUNT_GET_ROUTES.has(toolName)) {
+    return "tool";
+  }
+  return routeKindOf(subUrl);
 }
 
 /** "/mcp?x" → "/mcp"; a trailing slash dropped. */

@@ -20,6 +20,7 @@ const LAYERS = [
   "upstream",
   "auth",
   "config",
+  "telemetry",
   "log",
   "errors",
   "json",
