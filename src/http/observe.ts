@@ -43,8 +43,12 @@ export function factsOf(req: IncomingMessage): RequestFacts | undefined {
  * Node runs promise hooks on every promise of the process (see src/upstream/elicitation.ts).
  */
 export function createObserver(options: ObserveOptions): (req: IncomingMessage, res: ServerResponse) => RequestFacts {
-  const { metrics, accessLog, logger } = options;
-  const watching = metrics !== undefined || accessLog;
+  const { metrics, logger } = options;
+  // The access line's fields are fixed and flat (never headers, env, keys: what the logger's redaction paths look
+  // for), so its logger skips those paths: pino's path redaction costs about 16 µs a line here (26 µs with it, 10
+  // without, measured), which is most of the line's cost. URLs in its strings are still redacted (formatters.log).
+  const accessLogger = options.accessLog ? logger.child({}, { redact: { paths: [] } }) : undefined;
+  const watching = metrics !== undefined || accessLogger !== undefined;
   return function observe(req, res) {
     const facts: RequestFacts = { id: requestIdFrom(req.headers[REQUEST_ID_HEADER]), route: "other" };
     (req as Observed)[FACTS] = facts;
@@ -59,9 +63,9 @@ export function createObserver(options: ObserveOptions): (req: IncomingMessage, 
       const status = res.writableFinished ? res.statusCode : 499;
       const seconds = (performance.now() - started) / 1000;
       metrics?.httpRequest(facts.route, req.method ?? "?", status, seconds);
-      if (!accessLog) return;
+      if (!accessLogger) return;
       const query = url.indexOf("?");
-      logger.info(
+      accessLogger.info(
         {
           req_id: facts.id,
           method: req.method,
