@@ -17,6 +17,8 @@ export function watchConfigFile(
   source: ConfigSource,
   apply: (loaded: LoadedServers) => Promise<unknown>,
   logger: Logger,
+  /** Told how each reload ended (for `mcpo_config_reloads_total`). */
+  onReload: (outcome: "applied" | "invalid" | "failed") => void = () => undefined,
 ): { close(): void } {
   const path = resolve(source.path);
   const log = logger.child({ config: source.path });
@@ -32,13 +34,18 @@ export function watchConfigFile(
         } catch (error) {
           if (!(error instanceof ConfigFileError)) throw error;
           log.error({ problems: error.problems }, "config file changed but is invalid; keeping the running config");
+          onReload("invalid");
           return;
         }
         for (const warning of loaded.warnings) log.warn(warning);
         const report = await apply(loaded);
         log.info({ ...(report as object) }, "config reloaded");
+        onReload("applied");
       })
-      .catch((error: unknown) => log.error({ err: error }, "config reload failed"));
+      .catch((error: unknown) => {
+        log.error({ err: error }, "config reload failed");
+        onReload("failed");
+      });
   };
 
   const watcher: FSWatcher = watch(dirname(path), (_event, filename) => {

@@ -8,7 +8,9 @@ import { ProxyBusyError } from "../errors/index.js";
 import { createHttpApp } from "../http/app.js";
 import { limitConnections, type Connections } from "../http/connections.js";
 import type { Readiness } from "../http/probes.js";
+import { createMetricsListener } from "../http/metrics-route.js";
 import type { Logger } from "../log/logger.js";
+import { Metrics } from "../telemetry/metrics.js";
 import { watchConfigFile } from "./hot-reload.js";
 import { ProxyRuntime } from "./runtime.js";
 
@@ -32,6 +34,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   const enabled = config.servers.filter((server) => !server.disabled).map((server) => server.name);
   let started = false;
   let ready = false;
+  // A registry of this proxy's own: two proxies in one process (tests) count apart.
+  const metrics = config.http.metrics === false ? undefined : new Metrics();
   const { listener, mounts } = createHttpApp({
     http: config.http,
     mode: config.mode,
@@ -43,9 +47,10 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     refusal: (req) => (stopping ? shuttingDown : connections.refusal(req)),
     readiness,
     ...(config.mode === "multi" ? { aggregateMcp: () => runtime.mcp } : {}),
+    ...(metrics ? { metrics } : {}),
     logger,
   });
-  const runtime = new ProxyRuntime(config, logger, mounts);
+  const runtime = new ProxyRuntime(config, logger, mounts, metrics);
   const httpServer = createServer(config, listener);
   const connections: Connections = limitConnections(httpServer, {
     maxConnections: config.http.maxConnections,
@@ -68,8 +73,17 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   }
   const port = (httpServer.address() as AddressInfo).port;
   const scheme = config.http.sslCertfile ? "https" : "http";
-  const url = `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+  const base = (at: number): string =>
+    `${scheme}://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${at}`;
+  const url = base(port);
   logger.info({ url, docs: `${url}${config.http.rootPath}/docs` }, "listening");
+  const metricsServer =
+    metrics && config.http.metrics !== false && config.http.metrics.port !== undefined
+      ? await listenForMetrics(config, createMetricsListener({ http: config.http, metrics, logger }))
+      : undefined;
+  if (metricsServer) {
+    logger.info({ url: `${base((metricsServer.address() as AddressInfo).port)}/metrics` }, "metrics listening");
+  }
   // Every server starts connecting now, in parallel.
   const applying = runtime.apply(config.servers);
   started = true;
@@ -77,7 +91,12 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
 
   const watcher =
     config.source?.hotReload === true
-      ? watchConfigFile(config.source, (loaded) => runtime.apply(loaded.servers), logger)
+      ? watchConfigFile(
+          config.source,
+          (loaded) => runtime.apply(loaded.servers),
+          logger,
+          (outcome) => metrics?.configReload(outcome),
+        )
       : undefined;
 
   let closing: Promise<void> | undefined;
@@ -94,6 +113,8 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       );
       await drain(Date.now() + config.shutdownGraceMs);
       httpServer.close();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       if (connections.inFlight > 0) {
         logger.warn(
           { in_flight: connections.inFlight },
@@ -136,6 +157,25 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
 
 const READY: Readiness = { ready: true };
 const SHUTTING_DOWN: Readiness = { ready: false, reason: "shutting_down" };
+/** The --metrics-port listener, on the main listener's host and TLS settings. */
+async function listenForMetrics(config: AppConfig, listener: RequestListener): Promise<Server> {
+  const port = config.http.metrics === false ? 0 : (config.http.metrics.port ?? 0);
+  const server = createServer(config, listener);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, config.http.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new Error(`cannot listen for metrics on ${config.http.host}:${port} (${code})`, { cause: error });
+  }
+  return server;
+}
+
 /** Seconds a caller refused during shutdown should wait (a restart, usually). */
 const SHUTDOWN_RETRY_AFTER = 5;
 /** Bound on writing the 503s to calls that outlived the grace period. */

@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.js";
 import { buildOpenApiDocument, type OpenAPIObject } from "../openapi/index.js";
 import { aggregatable, McpEndpoint } from "../mcp-face/index.js";
 import { fingerprintOf, ServerMount } from "./server-mount.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ApplyReport {
@@ -24,14 +25,16 @@ export class ProxyRuntime {
   readonly #config: AppConfig;
   readonly #logger: Logger;
   readonly #table: MountTable;
+  readonly #telemetry: Metrics | undefined;
   readonly #mounts = new Map<string, ServerMount>();
   #disabled: string[] = [];
   #aggregate: OpenAPIObject | undefined;
   /** Config mode: every server's tools, resources and prompts as one MCP endpoint (`/mcp`). */
   readonly mcp: McpEndpoint | undefined;
 
-  constructor(config: AppConfig, logger: Logger, table: MountTable) {
+  constructor(config: AppConfig, logger: Logger, table: MountTable, telemetry?: Metrics) {
     this.#config = config;
+    this.#telemetry = telemetry;
     this.#logger = logger;
     this.#table = table;
     const { mcp } = config.http;
@@ -68,6 +71,8 @@ export class ProxyRuntime {
       const next = wanted.get(name);
       if (next && fingerprintOf(next) === mount.fingerprint) continue;
       (next ? report.changed : report.removed).push(name);
+      // A removed server's series go (a replaced one's are carried on by its successor).
+      if (!next) this.#telemetry?.removeServer(name);
       this.#table.unmount(name);
       this.#mounts.delete(name);
       // Unmounted now (new calls go to its replacement, or get 404); calls it is running may finish.
@@ -88,6 +93,7 @@ export class ProxyRuntime {
         // An OIDC bearer token is accepted where the key is: the document says bearer auth either way.
         globalApiKey: this.#config.http.apiKey !== undefined || this.#config.http.auth?.oidc !== undefined,
         mcp: this.#config.http.mcp,
+        ...(this.#telemetry ? { telemetry: this.#telemetry } : {}),
       });
       mount.on("changed", () => {
         this.#aggregate = undefined;

@@ -8,6 +8,7 @@ import { ForwardedSessions, UpstreamConnection, type IncomingHeaders } from "../
 import { DEFAULTS } from "../config/defaults.js";
 import { UpstreamUnavailableError } from "../errors/index.js";
 import { McpEndpoint } from "../mcp-face/index.js";
+import { serverLabel, type Metrics } from "../telemetry/metrics.js";
 
 /** `{key: value}` when value is defined, else nothing: for optional fields under exactOptionalPropertyTypes. */
 function optional<K extends string, V>(key: K, value: V | undefined): { [key in K]?: V } {
@@ -26,6 +27,8 @@ export interface MountDependencies {
   globalApiKey: boolean;
   /** Bounds of the MCP endpoint's 2025 sessions; false: no MCP endpoint (--no-mcp). */
   mcp: McpFaceConfig | false;
+  /** Where the server's calls, load and connection states are counted; absent with --no-metrics. */
+  telemetry?: Metrics;
 }
 
 /** One upstream, the catalog of routes built from its current tool list, and its own OpenAPI document. */
@@ -54,6 +57,8 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
   /** The server as MCP (`/{name}/mcp`, or `/mcp` alone): the MCP face; undefined with --no-mcp. */
   readonly mcp: McpEndpoint | undefined;
   #document: OpenAPIObject | undefined;
+  /** Closing: its connection's last state changes are no longer shown in the metrics. */
+  #retired = false;
 
   constructor(server: ServerConfig, dependencies: MountDependencies) {
     super();
@@ -64,18 +69,35 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
     this.fingerprint = fingerprintOf(server);
     this.#dependencies = dependencies;
     this.#retryAfterSeconds = Math.max(1, Math.ceil(server.settings.retryDelayMs / 1000));
+    const metricsName = serverLabel(server.name);
+    const metrics = dependencies.telemetry?.forServer(metricsName);
     this.connection = new UpstreamConnection({
       server,
       ...dependencies,
+      ...(metrics ? { metrics } : {}),
       ...(server.forward ? { role: "lister" as const } : {}),
     });
     this.forwarding = server.forward
       ? new ForwardedSessions({
           ...dependencies,
+          ...(metrics ? { metrics } : {}),
           server: { ...server, forward: server.forward },
           who: this.connection.who,
         })
       : undefined;
+    const telemetry = dependencies.telemetry;
+    if (telemetry) {
+      // (A forwarding server's caller sessions have limiters of their own: the shared connection's load is shown.)
+      telemetry.watchLoad(metricsName, () => this.connection.load);
+      telemetry.upstreamState(metricsName, this.connection.state);
+      this.connection.on("state", (state) => {
+        // A replaced mount (hot reload) closing must not overwrite the series its successor shows.
+        if (this.#retired) return;
+        telemetry.upstreamState(metricsName, state);
+        const era = this.connection.era;
+        if (state === "ready" && era) telemetry.upstreamEra(metricsName, era);
+      });
+    }
     this.connection.on("state", (state) => {
       if (this.#settled || (state !== "down" && state !== "incompatible" && state !== "unauthorized")) return;
       // Refused without a caller's credentials: the document waits for a caller's session to list the tools.
@@ -233,6 +255,7 @@ export class ServerMount extends EventEmitter<{ changed: [] }> implements Mounte
 
   /** Closes the upstream (and every caller session), letting running calls finish for up to `drainMs` first. */
   async close(drainMs = 0): Promise<void> {
+    this.#retired = true;
     await this.mcp?.close();
     await Promise.all([this.connection.close(drainMs), this.forwarding?.close(drainMs)]);
   }

@@ -25,6 +25,11 @@ export interface CliOptions {
   maxConnections?: string;
   /** commander's `--no-mcp`: false when given. */
   mcp?: boolean;
+  /** commander's `--no-metrics`: false when given. */
+  metrics?: boolean;
+  metricsPort?: string;
+  /** commander's `--no-access-log`: false when given. */
+  accessLog?: boolean;
   mcpMaxSessions?: string;
   mcpSessionIdleTimeout?: string;
   shutdownGrace?: string;
@@ -156,6 +161,9 @@ export function createProgram(): Command {
       `open client connections at most; the longest-idle one makes room (default: ${DEFAULTS.maxConnections})`,
     )
     .option("--no-mcp", "serve REST only: no MCP endpoints (/mcp, /{server}/mcp)")
+    .option("--no-metrics", "no Prometheus metrics: no /metrics route, nothing counted")
+    .option("--metrics-port <n>", "serve /metrics on this port (same host) instead of the main one")
+    .option("--no-access-log", "no `request` log line per answer")
     .option(
       "--mcp-max-sessions <n>",
       `MCP sessions (2025 Streamable HTTP and legacy SSE) open at once per MCP endpoint (default: ${DEFAULTS.mcp.max_sessions})`,

@@ -22,6 +22,10 @@ export const DEFAULTS = {
   headersTimeout: 10,
   /** How long a kept-alive connection may wait for its next request. */
   keepAliveTimeout: 5,
+  /** Prometheus metrics at `GET /metrics` (off: --no-metrics; elsewhere: --metrics-port). */
+  metrics: true,
+  /** One `request` log line per answer at info level (off: --no-access-log). */
+  accessLog: true,
   /** Largest accepted request body: 4 MiB. */
   maxBodySize: 4 * 1024 * 1024,
   /** The MCP endpoints (`/mcp`, `/sse`): sessions (2025 and legacy SSE) open at once per endpoint, and how long an unused one lives. */

@@ -333,6 +333,15 @@ export interface HttpConfig {
   readonly mcp: McpFaceConfig | false;
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Prometheus metrics (`GET /metrics`), or false when off (--no-metrics). */
+  readonly metrics: MetricsConfig | false;
+  /** One `request` log line per answer at info level (off with --no-access-log). */
+  readonly accessLog: boolean;
+}
+
+export interface MetricsConfig {
+  /** Serve `/metrics` on this port (same host) instead of the main one; undefined: on the main port. */
+  readonly port?: number;
 }
 
 export interface McpFaceConfig {

@@ -4,6 +4,7 @@ import type { HttpConfig } from "../config/schema.js";
 import type { ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import type { OpenAPIObject } from "../openapi/index.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { addSpecAndDocs } from "./docs.js";
 import { createErrorHandler, notFound } from "./error-handler.js";
 import { createAggregateHealthHandler } from "./health.js";
@@ -31,6 +32,8 @@ export interface HttpAppOptions {
   readiness: () => Readiness;
   /** Multi mode: the aggregated MCP endpoint (`/mcp`). */
   aggregateMcp?: () => McpFace | undefined;
+  /** Where requests and tool calls are counted; undefined with --no-metrics. */
+  metrics?: Metrics;
   logger: Logger;
 }
 
@@ -116,11 +119,18 @@ export function createHttpApp(options: HttpAppOptions): {
   const listener = createPipeline({
     http,
     mounts,
-    callTool: createToolCaller({ maxBodyBytes: http.maxBodyBytes, logger, rootPath: http.rootPath }),
+    callTool: createToolCaller({
+      maxBodyBytes: http.maxBodyBytes,
+      logger,
+      rootPath: http.rootPath,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    }),
     app,
     refusal: options.refusal,
     readiness: options.readiness,
     ...(options.aggregateMcp ? { aggregateMcp: options.aggregateMcp } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    metricsRoute: http.metrics !== false && http.metrics.port === undefined,
     logger,
   });
   return { listener, mounts };

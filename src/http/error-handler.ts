@@ -17,6 +17,7 @@ import {
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { startedToolStream } from "./tool-stream.js";
+import { requestIdOf } from "./observe.js";
 import { writeJson } from "./write-json.js";
 
 /** The JSON body of an error response, in FastAPI's shape as Python mcpo answers. */
@@ -57,7 +58,13 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
   // The path without its query: a caller may put a secret there (`?api_key=`), and logs never carry one.
   const url = req.url ?? "";
   const query = url.indexOf("?");
-  const context = { method: req.method, path: query === -1 ? url : url.slice(0, query), status, code: proxyError.code };
+  const context = {
+    req_id: requestIdOf(req),
+    method: req.method,
+    path: query === -1 ? url : url.slice(0, query),
+    status,
+    code: proxyError.code,
+  };
   if (proxyError.code === "internal") logger.error({ ...context, err: error }, proxyError.message);
   else if (status >= 500) logger.warn(context, proxyError.message);
   else logger.debug(context, proxyError.message);

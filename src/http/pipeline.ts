@@ -3,13 +3,16 @@ import type { HttpConfig } from "../config/schema.js";
 import { HostNotAllowedError, MethodNotAllowedError, OriginNotAllowedError, type ProxyError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 import { tracedRequest } from "../telemetry/tracing.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { createAuthorize, type AuthDecision } from "./auth.js";
 import { createCors, OPERATION_ROUTE_METHODS, READ_ROUTE_METHODS, TOOL_ROUTE_METHODS } from "./cors.js";
 import { sendError, toProxyError } from "./error-handler.js";
 import { createHostCheck } from "./host-check.js";
 import { readJsonBody } from "./json-body.js";
+import { isMetricsPath, sendMetrics } from "./metrics-route.js";
 import type { MountTable } from "./mount-table.js";
 import { createProbes, type Readiness } from "./probes.js";
+import { createObserver, routeKindOf, type RequestFacts } from "./observe.js";
 import { withoutRootPath } from "./root-path.js";
 import { toolNameOf, type ToolCaller, type ToolTarget } from "./tool-handler.js";
 import { routeTemplate } from "./trace-route.js";
@@ -27,6 +30,10 @@ export interface PipelineOptions {
   readiness: () => Readiness;
   /** Config mode: the aggregated MCP endpoint at `/mcp` (src/mcp-face/); undefined in single-server mode. */
   aggregateMcp?: () => McpFace | undefined;
+  /** Where requests are counted; undefined with --no-metrics. */
+  metrics?: Metrics;
+  /** Whether `/metrics` is served here (metrics on, and no --metrics-port). */
+  metricsRoute?: boolean;
   logger: Logger;
 }
 
@@ -81,33 +88,48 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     sendError(req, res, error, logger);
   const routeOf = (req: IncomingMessage): string | undefined => routeTemplate(req, mounts, http.rootPath);
   const probe = createProbes({ rootPath: http.rootPath, readiness: options.readiness });
+  const observe = createObserver({ metrics: options.metrics, accessLog: http.accessLog, logger });
+  const metrics = options.metricsRoute ? options.metrics : undefined;
 
   return function frontPipeline(req, res) {
-    // Probes first: never refused, never traced (a kubelet asks every few seconds).
+    // Probes first: never refused, never traced or logged (a kubelet asks every few seconds).
     if (probe(req, res)) return;
     // Tracing (src/telemetry/tracing.ts): when on, the request comes back here inside its span.
     if (tracedRequest(req, res, frontPipeline, routeOf)) return;
+    // The request id is on every answer, refusals included.
+    const facts = observe(req, res);
     const refused = refusal(req);
     if (refused) return refuse(req, res, refused);
     if (hostAllowed && !hostAllowed(req.headers.host)) return refuse(req, res, new HostNotAllowedError());
     if (http.rootPath) req.url = withoutRootPath(req.url ?? "/", http.rootPath);
+    // GET /metrics at the root, whatever the mode (a tool named `metrics` keeps POST, as `/health` does).
+    if (metrics && (req.method === "GET" || req.method === "HEAD") && isMetricsPath(req.url ?? "/")) {
+      facts.route = "metrics";
+      cors.answer(req, res);
+      return whenAllowed(req, res, authorize(req, undefined, false), () => sendMetrics(req, res, metrics, logger));
+    }
     const rootRoute = options.aggregateMcp && mcpRouteOf(req.url ?? "/", req);
     const aggregate = rootRoute ? options.aggregateMcp!() : undefined;
     const hit = aggregate ? undefined : mounts.resolve(req.url ?? "/");
     const route = aggregate ? rootRoute : hit?.server.mcp && mcpRouteOf(hit.subUrl, req);
     const face = aggregate ?? (route ? hit?.server.mcp : undefined);
     if (face && route) {
+      facts.route = "mcp";
+      if (hit) facts.server = hit.server.name;
       const base = `${http.rootPath}${hit ? mounts.mountPath(hit.server.name) : ""}`;
       return serveMcp(req, res, face, hit?.server, route, base);
     }
     const toolName = hit && toolNameOf(hit.subUrl);
     const method = req.method;
+    if (hit) facts.server = hit.server.name;
 
     if (method === "OPTIONS") {
+      const operation = hit !== undefined && isOperationRoute(hit.subUrl);
+      facts.route = kindOf(hit?.subUrl ?? req.url ?? "/", toolName, hit?.server, operation);
       return cors.preflight(
         req,
         res,
-        hit && isOperationRoute(hit.subUrl)
+        operation
           ? OPERATION_ROUTE_METHODS
           : toolName !== undefined
             ? methodsOf(hit!.server, toolName)
@@ -116,12 +138,15 @@ export function createPipeline(options: PipelineOptions): RequestListener {
     }
     cors.answer(req, res);
     if (method === "POST" && toolName !== undefined) {
+      facts.route = "tool";
+      facts.tool = toolName;
       if (!cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
       return whenAllowed(req, res, authorize(req, hit!.server, true), () => callTool(req, res, hit!.server, toolName));
     }
 
     // An operation route (resources, prompts, tasks): checked as a tool call is, served by express.
     const operation = hit !== undefined && isOperationRoute(hit.subUrl);
+    facts.route = kindOf(hit?.subUrl ?? req.url ?? "/", toolName, hit?.server, operation);
     if (operation && !cors.mayCall(req)) return refuse(req, res, new OriginNotAllowedError());
     whenAllowed(req, res, authorize(req, hit?.server, operation), () => serveOther(req, res, hit?.server, toolName));
   };
@@ -209,6 +234,20 @@ function mcpRouteOf(url: string, req: IncomingMessage): McpRoute | undefined {
   }
   if (path === SSE_MESSAGES_PATH) return /[?&]sessionId=/.test(url) ? "messages" : undefined;
   return undefined;
+}
+
+/** The route kind of a request that is no tool call (its facts), from its path below its mount. */
+function kindOf(
+  subUrl: string,
+  toolName: string | undefined,
+  server: ToolTarget | undefined,
+  operation: boolean,
+): RequestFacts["route"] {
+  if (operation) return "operation";
+  if (toolName !== undefined && server && isToolRoute(server, toolName) && !MOUNT_GET_ROUTES.has(toolName)) {
+    return "tool";
+  }
+  return routeKindOf(subUrl);
 }
 
 /** "/mcp?x" → "/mcp"; a trailing slash dropped. */

@@ -4,6 +4,7 @@ import { checkArguments, RAW_RESULT_MEDIA_TYPE, type Catalog } from "../catalog/
 import { BadRequestError, InvalidArgumentsError, ToolExecutionError, UnknownToolError } from "../errors/index.js";
 import type { AllowList, ImageResults } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
+import { serverLabel, type Metrics } from "../telemetry/metrics.js";
 import type { CallOptions, ForwardedSessions, UpstreamConnection } from "../upstream/index.js";
 import { sendError } from "./error-handler.js";
 import { readJsonBody } from "./json-body.js";
@@ -43,12 +44,22 @@ export type ToolCaller = (req: IncomingMessage, res: ServerResponse, target: Too
  * mcpo's shape by default, the whole MCP result to callers that prefer
  * RAW_RESULT_MEDIA_TYPE. Errors go to sendError, like express's.
  */
-export function createToolCaller(options: { maxBodyBytes: number; logger: Logger; rootPath?: string }): ToolCaller {
-  const { maxBodyBytes, logger } = options;
+export function createToolCaller(options: {
+  maxBodyBytes: number;
+  logger: Logger;
+  rootPath?: string;
+  /** Counts calls refused for their arguments (the others are counted by the connection). */
+  metrics?: Metrics;
+}): ToolCaller {
+  const { maxBodyBytes, logger, metrics } = options;
   return (req, res, target, toolName) => {
-    callTool(req, res, target, toolName, maxBodyBytes, options.rootPath ?? "").catch((error: unknown) =>
-      sendError(req, res, error, logger),
-    );
+    callTool(req, res, target, toolName, maxBodyBytes, options.rootPath ?? "").catch((error: unknown) => {
+      // Refused before it went upstream for its input: the connection never saw it, so it is counted here.
+      if (metrics && error instanceof InvalidArgumentsError) {
+        metrics.badToolInput(serverLabel(target.name), toolName);
+      }
+      sendError(req, res, error, logger);
+    });
   };
 }
 

@@ -22,11 +22,13 @@ import {
   type ProxyError,
 } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
+import { outcomeOf } from "../telemetry/call-outcome.js";
+import type { CallLoad, ServerMetrics } from "../telemetry/metrics.js";
 import { classifyError, formatSeconds, isBrokenStream, isUnreachable } from "./classify-error.js";
 import { deliverCallLog, outsideCallLogs } from "./call-logs.js";
 import { dial, type Dialed } from "./dial.js";
 import { InputBroker } from "./elicitation.js";
-import { incompatibleHint, initialVerdict, missedProbe, offeredRevisions } from "./era.js";
+import { incompatibleHint, initialVerdict, missedProbe, offeredRevisions, type Era } from "./era.js";
 import { HealthTracker, type ConnectionState, type HealthSnapshot } from "./health.js";
 import { CoalescedReload } from "./coalesced-reload.js";
 import { ConcurrencyLimiter, LimiterTimeoutError } from "./limiter.js";
@@ -95,6 +97,8 @@ export interface UpstreamConnectionOptions {
    * retry loop, as retrying cannot help.
    */
   role?: "shared" | "caller" | "lister";
+  /** Where the outcome and latency of each tool call are counted (src/telemetry/); absent: nowhere (--no-metrics). */
+  metrics?: ServerMetrics;
 }
 
 /**
@@ -198,6 +202,16 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   get state(): ConnectionState {
     return this.#health.state;
+  }
+
+  /** The protocol era of the current (or last) session; null before the first. */
+  get era(): Era | null {
+    return this.#health.era;
+  }
+
+  /** Calls running upstream and calls waiting for a slot, now. */
+  get load(): CallLoad {
+    return { inFlight: this.#limiter.active, queued: this.#limiter.waiting };
   }
 
   get tools(): readonly Tool[] {
@@ -640,6 +654,21 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
    * timeout bounds the whole wait: for a reconnect in progress, for a slot in the queue, and for the answer.
    */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    const metrics = this.#options.metrics;
+    if (!metrics) return this.#callTool(name, args, options);
+    // Both faces' calls (REST and MCP) pass here, so both are counted, waits for a reconnect or a slot included.
+    const started = performance.now();
+    try {
+      const result = await this.#callTool(name, args, options);
+      metrics.toolCall(name, result.isError ? "tool_error" : "ok", (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      metrics.toolCall(name, outcomeOf(error), (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  async #callTool(name: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
     const startedAt = Date.now();
     const admitted = this.#admit(`tool "${name}"`, options, startedAt);
     const release = typeof admitted === "function" ? admitted : await admitted;

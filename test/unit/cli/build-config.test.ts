@@ -68,8 +68,18 @@ describe("buildConfig", () => {
       mcp: { maxSessions: 1000, sessionIdleMs: 1_800_000 },
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5000,
+      metrics: {},
+      accessLog: true,
     });
     throwsUsage(() => build({}, []), "missing the server command");
+  });
+
+  it("takes --no-metrics, --metrics-port and --no-access-log, and names the flag when wrong", () => {
+    assert.equal(build({ metrics: false }).config.http.metrics, false);
+    assert.deepEqual(build({ metricsPort: "9464" }).config.http.metrics, { port: 9464 });
+    assert.equal(build({ accessLog: false }).config.http.accessLog, false);
+    throwsUsage(() => build({ metricsPort: "nine" }), "--metrics-port");
+    throwsUsage(() => build({ metricsPort: "70000" }), "--metrics-port");
   });
 
   it("accepts every spelling of streamable-http, from --server-type or --type", () => {
