@@ -4,13 +4,19 @@ import { ConfigFileError } from "../config/load-config-file.js";
 import type { ConfigSource, LoadedServers } from "../config/schema.js";
 import type { Logger } from "../log/logger.js";
 
+/**
+ * A Kubernetes ConfigMap volume never writes the file itself: the kubelet writes a new hidden folder, then renames a
+ * `..data` symlink onto it (`config.json` is a symlink through `..data`). Only that rename is seen in the folder.
+ */
+const KUBERNETES_DATA_LINK = "..data";
+
 /** Editors write a file in bursts (truncate, write, rename): act once it settles. */
 const SETTLE_MS = 150;
 
 /**
  * Watches the config file and hands each valid new version to `apply`. The
  * folder is watched, not the file, so editors that replace the file by a
- * rename are followed. An invalid file is refused with its problems logged,
+ * rename are followed, and so is a Kubernetes ConfigMap volume's update. An invalid file is refused with its problems logged,
  * and the running config stays. Reloads run one at a time.
  */
 export function watchConfigFile(
@@ -49,7 +55,7 @@ export function watchConfigFile(
   };
 
   const watcher: FSWatcher = watch(dirname(path), (_event, filename) => {
-    if (filename !== null && filename !== basename(path)) return;
+    if (filename !== null && filename !== basename(path) && filename !== KUBERNETES_DATA_LINK) return;
     clearTimeout(timer);
     timer = setTimeout(reload, SETTLE_MS);
   });

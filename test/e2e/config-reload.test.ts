@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { FIXTURE_STDIO } from "../fixtures/index.js";
-import { configFile } from "../helpers/config-file.js";
+import { configFile, configMapVolume } from "../helpers/config-file.js";
 import { stopAll } from "../helpers/processes.js";
 import { startProxy, type Proxy } from "../helpers/proxy.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
@@ -91,6 +91,17 @@ describe("--hot-reload", () => {
     await waitFor("the second reload", () => reloads(proxy) === 2);
     assert.equal((await proxy.post("/changing/pid", {})).status, 404);
     assert.deepEqual(((await proxy.get("/health")).body as Json).disabled, ["changing"]);
+    assert.equal(await proxy.stop(), 0);
+  });
+
+  it("follows a Kubernetes ConfigMap volume, whose update renames a ..data link and never writes config.json", async () => {
+    const config = configMapVolume({ mcpServers: { first: fixture() }, connection_settings: settings });
+    const proxy = await startProxy(["--config", config.path, "--hot-reload"], []);
+    await ready(proxy, ["first"]);
+    config.write({ mcpServers: { first: fixture(), second: fixture() }, connection_settings: settings });
+    await waitFor("the reload", () => reloads(proxy) === 1);
+    await ready(proxy, ["first", "second"]);
+    assert.equal((await proxy.post("/second/pid", {})).status, 200);
     assert.equal(await proxy.stop(), 0);
   });
 });
