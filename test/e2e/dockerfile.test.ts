@@ -1,5 +1,5 @@
 /**
- * The container image's recipe (Dockerfile, docs/operations/image.md). No container engine runs here, so the
+ * The container image's recipe (Dockerfile, docs/OPERATIONS.md, Container image). No container engine runs here, so the
  * Dockerfile is checked by a linter (dockerfile-utils, a pinned devDependency) and by the rules below that the
  * docs promise; its HEALTHCHECK command and its default arguments are run against the real CLI.
  */

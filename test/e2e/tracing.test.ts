@@ -8,7 +8,7 @@ import { startProxy, waitForHealth, type Proxy } from "../helpers/proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
- * docs/operations/tracing.md: with the standard OTEL_* environment, a tool call is traced as an HTTP SERVER span and
+ * docs/OPERATIONS.md, Tracing: with the standard OTEL_* environment, a tool call is traced as an HTTP SERVER span and
  * an MCP CLIENT span below it, in the caller's trace (W3C traceparent), exported over OTLP (http/json here, to a
  * real receiver in this test); the upstream gets the client span's trace context in `params._meta`. Without that
  * environment nothing is traced and the SDK is not loaded.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tracingWanted } from "../../../src/telemetry/tracing.js";
 
-describe("tracingWanted (docs/operations/tracing.md: on only when the OTEL_* environment asks)", () => {
+describe("tracingWanted (docs/OPERATIONS.md, Tracing: on only when the OTEL_* environment asks)", () => {
   it("is off with no OTEL_* variable", () => {
     assert.equal(tracingWanted({}), false);
   });
