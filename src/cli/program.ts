@@ -28,7 +28,7 @@ export interface CliOptions {
   /** commander's `--no-metrics`: false when given. */
   metrics?: boolean;
   metricsPort?: string;
-  /** commander's `--no-access-log`: false when given. */
+  /** `--access-log`: true when given. */
   accessLog?: boolean;
   mcpMaxSessions?: string;
   mcpSessionIdleTimeout?: string;
@@ -163,7 +163,7 @@ export function createProgram(): Command {
     .option("--no-mcp", "serve REST only: no MCP endpoints (/mcp, /{server}/mcp)")
     .option("--no-metrics", "no Prometheus metrics: no /metrics route, nothing counted")
     .option("--metrics-port <n>", "serve /metrics on this port (same host) instead of the main one")
-    .option("--no-access-log", "no `request` log line per answer")
+    .option("--access-log", "one `request` log line per answer (method, route, status, duration; never arguments)")
     .option(
       "--mcp-max-sessions <n>",
       `MCP sessions (2025 Streamable HTTP and legacy SSE) open at once per MCP endpoint (default: ${DEFAULTS.mcp.max_sessions})`,

@@ -335,7 +335,7 @@ export interface HttpConfig {
   readonly keepAliveTimeoutMs: number;
   /** Prometheus metrics (`GET /metrics`), or false when off (--no-metrics). */
   readonly metrics: MetricsConfig | false;
-  /** One `request` log line per answer at info level (off with --no-access-log). */
+  /** One `request` log line per answer at info level (on with --access-log). */
   readonly accessLog: boolean;
 }
 

@@ -17,7 +17,7 @@ export interface RequestFacts {
 export interface ObserveOptions {
   /** Where requests are counted; undefined with --no-metrics. */
   metrics: Metrics | undefined;
-  /** One `request` line per answer at info level; false with --no-access-log. */
+  /** One `request` line per answer at info level; true with --access-log. */
   accessLog: boolean;
   logger: Logger;
 }

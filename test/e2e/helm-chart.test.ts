@@ -290,6 +290,9 @@ describe("Helm chart deploy/helm/mcpo-ts", { skip: notInstalled }, () => {
     });
     assert.ok(!main.args.includes("--no-metrics"));
     assert.ok(container(render("--set", "metrics.enabled=false")).args.includes("--no-metrics"));
+    // The access log, off in the proxy by default, is on in the chart (a cluster wants one line per request).
+    assert.ok(main.args.includes("--access-log"));
+    assert.ok(!container(render("--set", "accessLog=false")).args.includes("--access-log"));
   });
 
   it("leaves the replica count to the HorizontalPodAutoscaler when autoscaling is on", () => {

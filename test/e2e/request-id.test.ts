@@ -11,7 +11,7 @@ const KEY = "key-of-the-request-id-test";
 describe("X-Request-Id and the access log", () => {
   let proxy: Proxy;
   before(async () => {
-    proxy = await startProxy(["--api-key", KEY], EVERYTHING_STDIO);
+    proxy = await startProxy(["--api-key", KEY, "--access-log"], EVERYTHING_STDIO);
     await waitForHealth(proxy, 200, 60_000);
   });
   after(stopAll);
@@ -114,7 +114,7 @@ describe("X-Request-Id and the access log", () => {
   it("puts req_id on the request's error log line", async () => {
     // A 404 is logged at debug: a 5xx is not easy to provoke; the key refusal with an unknown server is not logged.
     // So the check runs on a proxy at debug level.
-    const debug = await startProxy(["--log-level", "debug"], EVERYTHING_STDIO);
+    const debug = await startProxy(["--log-level", "debug", "--access-log"], EVERYTHING_STDIO);
     await waitForHealth(debug, 200, 60_000);
     await debug.post("/no-such-tool", {}, { "x-request-id": "err-1" });
     const lines = await waitFor("both lines", () => {
@@ -127,8 +127,8 @@ describe("X-Request-Id and the access log", () => {
     );
   });
 
-  it("--no-access-log writes none", async () => {
-    const quiet = await startProxy(["--no-access-log"], EVERYTHING_STDIO);
+  it("writes none without --access-log (the default)", async () => {
+    const quiet = await startProxy([], EVERYTHING_STDIO);
     await waitForHealth(quiet, 200, 60_000);
     const answer = await quiet.post("/echo", { message: "hi" }, { "x-request-id": "quiet-1" });
     assert.equal(answer.headers.get("x-request-id"), "quiet-1");

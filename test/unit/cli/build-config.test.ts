@@ -69,15 +69,15 @@ describe("buildConfig", () => {
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5000,
       metrics: {},
-      accessLog: true,
+      accessLog: false,
     });
     throwsUsage(() => build({}, []), "missing the server command");
   });
 
-  it("takes --no-metrics, --metrics-port and --no-access-log, and names the flag when wrong", () => {
+  it("takes --no-metrics, --metrics-port and --access-log, and names the flag when wrong", () => {
     assert.equal(build({ metrics: false }).config.http.metrics, false);
     assert.deepEqual(build({ metricsPort: "9464" }).config.http.metrics, { port: 9464 });
-    assert.equal(build({ accessLog: false }).config.http.accessLog, false);
+    assert.equal(build({ accessLog: true }).config.http.accessLog, true);
     throwsUsage(() => build({ metricsPort: "nine" }), "--metrics-port");
     throwsUsage(() => build({ metricsPort: "70000" }), "--metrics-port");
   });
