@@ -76,7 +76,7 @@ const TARGET_CHECK: Omit<TargetPlan, "eras"> = { rounds: 12, warmupMs: 300, wind
 const MCP_PATH: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 6, warmupMs: 300, windowMs: 1500 };
 const MCP_PATH_QUICK: Omit<McpPathPlan, "eras"> = { concurrencies: [1, 16], rounds: 2, warmupMs: 200, windowMs: 500 };
 
-// About 35 s: 6 rounds of 3 configurations, 0.3 s warm-up and 1.5 s measured each.
+// About 45 s: 6 rounds of 4 configurations, 0.3 s warm-up and 1.5 s measured each.
 const OBSERVE: ObservePlan = { rounds: 6, warmupMs: 300, windowMs: 1500 };
 const OBSERVE_QUICK: ObservePlan = { rounds: 2, warmupMs: 200, windowMs: 500 };
 
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
   if (sections.includes("observe")) {
     const observePlan = quick ? OBSERVE_QUICK : OBSERVE;
     process.stderr.write(
-      `\nobserve: metrics off, default and tracing (in-memory exporter) side by side, ${observePlan.rounds} interleaved rounds\n`,
+      `\nobserve: metrics off, default, access log and tracing (in-memory exporter) side by side, ${observePlan.rounds} interleaved rounds\n`,
     );
     observe = await runObservability(observePlan, progress);
     process.stdout.write(

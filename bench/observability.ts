@@ -2,14 +2,15 @@
  * What metrics and tracing cost a tool call: the REST path over stdio (server-everything's echo, 16 callers, as the
  * target check measures it) through three mcpo-ts processes side by side, taking turns in interleaved rounds so
  * that drift in the machine's load falls on all alike:
- * - `metrics off`: `--no-metrics` (when the CLI has the flag; else the same as the default, and said so);
+ * - `metrics off`: `--no-metrics`;
  * - `default`: metrics on (the default);
+ * - `access log`: the default plus `--access-log`;
  * - `tracing`: the default plus tracing, to an in-memory exporter registered by a `node --import` preload
  *   (bench/lib/otel-memory.ts), as a user's own OpenTelemetry setup would be.
- * Reported: medians of the rounds (req/s, p50, p99) and the medians of per-round ratios against `metrics off`.
+ * Reported: medians of the rounds (req/s, p50, p99) and the medians of per-round ratios against `metrics off`. Then
+ * `/metrics` of the default process, scraped after its load, must show every documented series (METRIC_FAMILIES).
  */
-import { execFileSync } from "node:child_process";
-import { CLI, httpContender, launchMcpo, mcpoArgs, type Contender } from "./lib/contenders.js";
+import { httpContender, launchMcpo, mcpoArgs, type Contender } from "./lib/contenders.js";
 import { runLoad } from "./lib/load.js";
 import { markdownTable, num } from "./lib/table.js";
 import { transpileToBuild } from "./lib/transpile.js";
@@ -21,7 +22,31 @@ export interface ObservePlan {
   windowMs: number;
 }
 
-export const OBSERVE_CONFIGS = ["metrics off", "default", "tracing"] as const;
+export const OBSERVE_CONFIGS = ["metrics off", "default", "access log", "tracing"] as const;
+const EXTRA_ARGS: Record<ObserveConfig, string[]> = {
+  "metrics off": ["--no-metrics"],
+  default: [],
+  "access log": ["--access-log"],
+  tracing: [],
+};
+
+/** The series docs/OPERATIONS.md documents, each of which a scrape after the load must show. */
+export const METRIC_FAMILIES = [
+  "mcpo_http_requests_total",
+  "mcpo_http_request_duration_seconds",
+  "mcpo_tool_calls_total",
+  "mcpo_tool_call_duration_seconds",
+  "mcpo_calls_in_flight",
+  "mcpo_calls_queued",
+  "mcpo_upstream_up",
+  "mcpo_upstream_state",
+  "mcpo_upstream_reconnects_total",
+  "mcpo_upstream_errors_total",
+  "mcpo_upstream_era",
+  "mcpo_config_reloads_total",
+  "mcpo_process_cpu_seconds_total",
+  "mcpo_nodejs_eventloop_lag_seconds",
+] as const;
 export type ObserveConfig = (typeof OBSERVE_CONFIGS)[number];
 
 export interface ObserveRow {
@@ -41,9 +66,9 @@ export interface ObserveRow {
 export interface ObserveResult {
   concurrency: number;
   rounds: number;
-  /** Whether the CLI has `--no-metrics` (else `metrics off` ran with the defaults). */
-  metricsFlag: boolean;
   rows: ObserveRow[];
+  /** The default process's scrape after its load: the families it showed, and documented ones it lacked. */
+  scrape?: { families: number; missing: string[]; toolCalls: number };
   failed?: string;
 }
 
@@ -51,18 +76,17 @@ const CONCURRENCY = 16;
 const ECHO_ARGS = { message: "hello from the bench" };
 
 export async function runObservability(plan: ObservePlan, progress: (line: string) => void): Promise<ObserveResult> {
-  const metricsFlag = execFileSync(process.execPath, [CLI, "--help"], { encoding: "utf8" }).includes("--no-metrics");
   const upstream = stdioUpstream("legacy");
   const preload = transpileToBuild(new URL("./lib/otel-memory.ts", import.meta.url));
-  const started = new Map<ObserveConfig, Contender & { stderr(): string }>();
+  const started = new Map<ObserveConfig, Contender & { stderr(): string; url: string }>();
   try {
     for (const config of OBSERVE_CONFIGS) {
-      const extra = config === "metrics off" && metricsFlag ? ["--no-metrics"] : [];
-      const args = mcpoArgs(upstream, extra);
+      const args = mcpoArgs(upstream, EXTRA_ARGS[config]);
       const { child, url } = await launchMcpo(config === "tracing" ? ["--import", preload, ...args] : args);
       started.set(config, {
         ...httpContender("mcpo", child, url, () => Promise.resolve("legacy")),
         stderr: child.stderr,
+        url,
       });
     }
     const samples = new Map(
@@ -87,6 +111,7 @@ export async function runObservability(plan: ObservePlan, progress: (line: strin
       }
       progress(`observe round ${round + 1}/${plan.rounds}`);
     }
+    const scrape = await scrapeMetrics(started.get("default")!.url);
     const tracing = started.get("tracing")!;
     await tracing.stop();
     const spans = /"msg":"bench spans","spans":(\d+)/.exec(tracing.stderr())?.[1];
@@ -105,10 +130,11 @@ export async function runObservability(plan: ObservePlan, progress: (line: strin
         ...(config === "tracing" && spans !== undefined ? { spans: Number(spans) } : {}),
       };
     });
-    return { concurrency: CONCURRENCY, rounds: plan.rounds, metricsFlag, rows };
+    const failed = scrape.missing.length > 0 ? `/metrics lacks ${scrape.missing.join(", ")}` : undefined;
+    return { concurrency: CONCURRENCY, rounds: plan.rounds, rows, scrape, ...(failed ? { failed } : {}) };
   } catch (error) {
     const failed = error instanceof Error ? error.message : String(error);
-    return { concurrency: CONCURRENCY, rounds: plan.rounds, metricsFlag, rows: [], failed };
+    return { concurrency: CONCURRENCY, rounds: plan.rounds, rows: [], failed };
   } finally {
     await Promise.all([...started.values()].map((contender) => contender.stop()));
   }
@@ -116,7 +142,11 @@ export async function runObservability(plan: ObservePlan, progress: (line: strin
 
 export function observabilityTable(result: ObserveResult): string {
   if (result.failed) return `not measured: ${result.failed}`;
-  const note = result.metricsFlag ? "" : " (this build has no --no-metrics: metrics off ran with the defaults)";
+  const { scrape } = result;
+  const note = scrape
+    ? `\n/metrics of the default process after its load: ${scrape.families} series families, every documented one ` +
+      `present; mcpo_tool_calls_total{outcome="ok"} = ${scrape.toolCalls}`
+    : "";
   return (
     markdownTable(
       [
@@ -141,6 +171,19 @@ export function observabilityTable(result: ObserveResult): string {
       ]),
     ) + note
   );
+}
+
+/** GET /metrics: the `# TYPE` families it shows, the documented ones it lacks, and the ok tool calls it counted. */
+async function scrapeMetrics(url: string): Promise<NonNullable<ObserveResult["scrape"]>> {
+  const answer = await fetch(`${url}/metrics`);
+  if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
+  const text = await answer.text();
+  const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!));
+  const toolCalls = [...text.matchAll(/^mcpo_tool_calls_total\{[^}]*outcome="ok"[^}]*\} (\d+)/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
+  return { families: families.size, missing: METRIC_FAMILIES.filter((name) => !families.has(name)), toolCalls };
 }
 
 function median(values: readonly number[]): number {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log/logger.js";
 import type { Metrics, RouteKind } from "../telemetry/metrics.js";
 import { REQUEST_ID_HEADER, requestIdFrom } from "../telemetry/request-id.js";
+import { tagRequestSpan } from "../telemetry/tracing.js";
 
 /** What the pipeline learns about a request as it routes it: read when the answer is done. */
 export interface RequestFacts {
@@ -53,6 +54,7 @@ export function createObserver(options: ObserveOptions): (req: IncomingMessage, 
     const facts: RequestFacts = { id: requestIdFrom(req.headers[REQUEST_ID_HEADER]), route: "other" };
     (req as Observed)[FACTS] = facts;
     res.setHeader("X-Request-Id", facts.id);
+    tagRequestSpan(facts.id);
     if (!watching) return facts;
     const started = performance.now();
     const url = req.url ?? "/"; // before the root path is taken off: the path the caller asked for

@@ -80,6 +80,11 @@ export async function stopTracing(): Promise<void> {
   await stop?.();
 }
 
+/** Puts a request's id (`X-Request-Id`, the `req_id` of its log lines) on its SERVER span, when tracing is on. */
+export function tagRequestSpan(requestId: string): void {
+  if (tracer !== undefined) trace.getActiveSpan()?.setAttribute("mcpo.request_id", requestId);
+}
+
 /** Requests whose span is started: the pipeline's second pass through tracedRequest goes on serving. */
 const traced = new WeakSet<IncomingMessage>();
 

@@ -130,7 +130,11 @@ describe("tracing with the OTEL_* environment (OTLP http/json)", () => {
   });
 
   it("a tool call makes a SERVER span in the caller's trace and a CLIENT span below it, and the upstream gets its traceparent in _meta", async () => {
-    const answer = await proxy.post("/meta", {}, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01` });
+    const answer = await proxy.post(
+      "/meta",
+      {},
+      { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`, "x-request-id": "traced-1" },
+    );
     assert.equal(answer.status, 200);
     const meta = answer.body as Record<string, unknown>;
 
@@ -146,6 +150,8 @@ describe("tracing with the OTEL_* environment (OTLP http/json)", () => {
     assert.equal(server.name, "POST /{tool}");
     assert.equal(server.attributes["http.request.method"], "POST");
     assert.equal(server.attributes["http.route"], "/{tool}");
+    // The request id of the log lines, so a log line leads to its trace.
+    assert.equal(server.attributes["mcpo.request_id"], "traced-1");
     assert.equal(server.attributes["http.response.status_code"], 200);
     assert.notEqual(server.status.code, STATUS_ERROR);
 
@@ -232,7 +238,11 @@ describe("tracing without the OTEL_* environment", () => {
   });
 
   it("passes no trace context upstream and never loads the SDK", async () => {
-    const answer = await proxy.post("/meta", {}, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01` });
+    const answer = await proxy.post(
+      "/meta",
+      {},
+      { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`, "x-request-id": "traced-1" },
+    );
     assert.equal(answer.status, 200);
     const meta = answer.body as Record<string, unknown>;
     assert.equal(meta.traceparent, undefined);
@@ -259,7 +269,11 @@ describe("tracing with a tracer provider of the user's own (node --import)", () 
     await proxy.waitForLog("tracing enabled", (entry) => String(entry.msg).startsWith("tracing enabled"));
     const line = proxy.logs().find((entry) => String(entry.msg).startsWith("tracing enabled"))!;
     assert.equal(line.msg, "tracing enabled (the tracer provider already registered in this process)");
-    const answer = await proxy.post("/meta", {}, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01` });
+    const answer = await proxy.post(
+      "/meta",
+      {},
+      { traceparent: `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`, "x-request-id": "traced-1" },
+    );
     assert.equal(answer.status, 200);
     const [version, traceId, spanId] = String((answer.body as Record<string, unknown>).traceparent).split("-");
     assert.equal(version, "00");
