@@ -1,4 +1,4 @@
-# mcpo-ts as a container: docs/operations/image.md.
+# mcpo-ts as a container: docs/OPERATIONS.md, "Container image".
 #   docker build -t mcpo-ts .
 #   docker run -p 8000:8000 -v "$PWD/config.json:/config/config.json:ro" mcpo-ts
 
