@@ -107,6 +107,7 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
       // open meanwhile: a load balancer that has not yet seen the readiness change still sends requests here, and a
       // refusal it can retry elsewhere beats a refused connection.
       stopping = true;
+      connections.closeAfterAnswers();
       logger.info(
         { in_flight: connections.inFlight, grace_s: config.shutdownGraceMs / 1000 },
         "draining: waiting for calls in flight",
@@ -146,10 +147,13 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
     return READY;
   }
 
-  /** Waits until no request is in flight, or `deadline`; idle kept-alive connections are closed meanwhile. */
+  /**
+   * Waits until no request is in flight, or `deadline`. Idle kept-alive connections are left open meanwhile: closing
+   * one races with a caller writing its next request on it (a reset, which the caller cannot retry safely), while a
+   * request that arrives on it gets 503 `shutting_down` with `Connection: close`, which it can.
+   */
   async function drain(deadline: number): Promise<void> {
     while (connections.inFlight > 0 && Date.now() < deadline) {
-      httpServer.closeIdleConnections();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -20,6 +20,12 @@ export interface Connections {
   refusal(req: IncomingMessage): ProxyError | undefined;
   /** Answers every request still in flight with `error` (a 503 when the shutdown grace period is over). */
   answerAll(error: ProxyError): void;
+  /**
+   * Every answer not yet begun ends its connection (`Connection: close`): while draining, a caller must not send its
+   * next request on a connection the proxy is about to close (it would see a reset, and could not tell whether that
+   * request ran).
+   */
+  closeAfterAnswers(): void;
 }
 
 /** How long a connection refused for the cap may take to send the request that gets the 503. */
@@ -120,6 +126,9 @@ export function limitConnections(server: Server, options: ConnectionLimitOptions
     },
     answerAll(error) {
       for (const res of responses) sendError(res.req, res, error, logger);
+    },
+    closeAfterAnswers() {
+      for (const res of responses) if (!res.headersSent) res.setHeader("Connection", "close");
     },
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { after, describe, it } from "node:test";
 import { EVERYTHING_STDIO } from "../helpers/everything.js";
 import { configFile } from "../helpers/config-file.js";
@@ -18,6 +18,8 @@ function fresh(
   method: string,
   path: string,
   body?: unknown,
+  /** A keep-alive agent, for a request whose connection should outlive it; else a connection of its own. */
+  agent: Agent | false = false,
 ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string; body: Json }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -25,7 +27,7 @@ function fresh(
       `${proxy.url}${path}`,
       {
         method,
-        agent: false,
+        agent,
         headers: data === undefined ? {} : { "content-type": "application/json", "content-length": data.length },
       },
       (res) => {
@@ -145,7 +147,8 @@ describe("orchestrator probes (/livez, /readyz)", () => {
     assert.ok(children.length > 0, "the stdio server runs as a child");
 
     const started = Date.now();
-    const inFlight = fresh(proxy, "POST", "/trigger-long-running-operation", { duration: 3, steps: 3 });
+    const keepAlive = new Agent({ keepAlive: true });
+    const inFlight = fresh(proxy, "POST", "/trigger-long-running-operation", { duration: 3, steps: 3 }, keepAlive);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const exit = proxy.stop("SIGTERM");
 
@@ -164,6 +167,9 @@ describe("orchestrator probes (/livez, /readyz)", () => {
     const answer = await inFlight;
     assert.equal(answer.status, 200, answer.text);
     assert.match(answer.text, /Long running operation completed/i);
+    // Its connection ends with it: the caller sends nothing more on a connection about to close.
+    assert.equal(answer.headers.connection, "close");
+    keepAlive.destroy();
     assert.ok(Date.now() - started >= 3000);
     assert.equal(await exit, 0);
     await waitFor("the server processes to be gone", () => children.every((pid) => !isAlive(pid)), 5000);
