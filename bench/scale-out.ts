@@ -91,7 +91,11 @@ export async function runScaleOut(plan: ScaleOutPlan, progress: (line: string) =
   const count = Math.max(...plan.replicas, plan.failover.replicas);
   const replicas: Replica[] = [];
   const launch = async (): Promise<Replica> => {
-    const { child, url } = await launchMcpo([CLI, "--host", "127.0.0.1", "--port", "0", "--config", config.path]);
+    // --shutdown-delay as the Helm chart passes it (shorter: the balancer polls every 500 ms, not every 5 s).
+    const { child, url } = await launchMcpo([
+      CLI,
+      ...["--host", "127.0.0.1", "--port", "0", "--config", config.path, "--shutdown-delay", "1"],
+    ]);
     return { child, url };
   };
   try {

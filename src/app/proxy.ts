@@ -112,7 +112,9 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
         { in_flight: connections.inFlight, grace_s: config.shutdownGraceMs / 1000 },
         "draining: waiting for calls in flight",
       );
-      await drain(Date.now() + config.shutdownGraceMs);
+      // The delay first (refusals only, so a balancer notices), then the grace period for the calls still running.
+      const signalled = Date.now();
+      await drain(signalled + config.shutdownDelayMs + config.shutdownGraceMs, signalled + config.shutdownDelayMs);
       httpServer.close();
       metricsServer?.close();
       metricsServer?.closeAllConnections();
@@ -148,12 +150,12 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   }
 
   /**
-   * Waits until no request is in flight, or `deadline`. Idle kept-alive connections are left open meanwhile: closing
+   * Waits until no request is in flight and `notBefore` has passed, or until `deadline`. Idle kept-alive connections are left open meanwhile: closing
    * one races with a caller writing its next request on it (a reset, which the caller cannot retry safely), while a
    * request that arrives on it gets 503 `shutting_down` with `Connection: close`, which it can.
    */
-  async function drain(deadline: number): Promise<void> {
-    while (connections.inFlight > 0 && Date.now() < deadline) {
+  async function drain(deadline: number, notBefore = 0): Promise<void> {
+    while ((connections.inFlight > 0 || Date.now() < notBefore) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

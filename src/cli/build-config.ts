@@ -60,7 +60,7 @@ const rootPathSchema = z
   .transform((path) => path.trim().replace(/\/+$/, ""))
   .transform((path) => (path === "" || path.startsWith("/") ? path : `/${path}`));
 
-/** Seconds --shutdown-grace takes at most (an hour: past that, something is wrong with the value). */
+/** Seconds --shutdown-grace (and --shutdown-delay) takes at most (an hour: past that, something is wrong with the value). */
 const MAX_SHUTDOWN_GRACE = 3600;
 
 const cliSchema = z.object({
@@ -85,6 +85,7 @@ const cliSchema = z.object({
   mcpMaxSessions: z.coerce.number().int().min(1).default(DEFAULTS.mcp.max_sessions),
   mcpSessionIdleTimeout: z.coerce.number().positive().default(DEFAULTS.mcp.session_idle_timeout),
   shutdownGrace: z.coerce.number().min(0).max(MAX_SHUTDOWN_GRACE).default(DEFAULTS.shutdownGrace),
+  shutdownDelay: z.coerce.number().min(0).max(MAX_SHUTDOWN_GRACE).default(DEFAULTS.shutdownDelay),
   name: z.string().optional(),
   description: z.string().optional(),
   version: z.string().optional(),
@@ -137,6 +138,7 @@ const FLAG_NAMES: Record<string, string> = {
   mcpMaxSessions: "--mcp-max-sessions",
   mcpSessionIdleTimeout: "--mcp-session-idle-timeout",
   shutdownGrace: "--shutdown-grace",
+  shutdownDelay: "--shutdown-delay",
   retry_attempts: "--retry-attempts",
   retry_delay: "--retry-delay",
   max_retry_delay: "--max-retry-delay",
@@ -308,6 +310,7 @@ export function buildConfig(options: CliOptions, target: string[], processEnv: N
       baseEnv: multi ? { ...baseEnv, ...serverEnv } : baseEnv,
       healthCheckTimeoutMs: DEFAULTS.healthCheckTimeout * 1000,
       shutdownGraceMs: Math.round(cli.shutdownGrace * 1000),
+      shutdownDelayMs: Math.round(cli.shutdownDelay * 1000),
     },
   };
 }

@@ -33,6 +33,7 @@ export interface CliOptions {
   mcpMaxSessions?: string;
   mcpSessionIdleTimeout?: string;
   shutdownGrace?: string;
+  shutdownDelay?: string;
   name?: string;
   description?: string;
   version?: string;
@@ -175,6 +176,10 @@ export function createProgram(): Command {
     .option(
       "--shutdown-grace <seconds>",
       `on SIGTERM, how long calls in flight may take to finish while new ones get 503 (default: ${DEFAULTS.shutdownGrace})`,
+    )
+    .option(
+      "--shutdown-delay <seconds>",
+      `on SIGTERM, keep answering 503 shutting_down at least this long before closing, so balancers notice (default: ${DEFAULTS.shutdownDelay})`,
     )
     .option("-n, --name <title>", "title of the API document (default: the upstream's name)")
     .option("-d, --description <text>", "description of the API document")

@@ -114,4 +114,9 @@ export const DEFAULTS = {
    * closing upstreams (--shutdown-grace).
    */
   shutdownGrace: 5,
+  /**
+   * Seconds a stopping proxy keeps serving refusals (503 `shutting_down`, readiness failed) before it may close,
+   * even with no call in flight, so that a balancer notices before the port goes (--shutdown-delay; 0: none).
+   */
+  shutdownDelay: 0,
 } as const;

@@ -388,4 +388,6 @@ export interface AppConfig {
   readonly healthCheckTimeoutMs: number;
   /** --shutdown-grace in ms (DEFAULTS.shutdownGrace): the drain bound on SIGTERM, and for a server a reload removes. */
   readonly shutdownGraceMs: number;
+  /** --shutdown-delay in ms (DEFAULTS.shutdownDelay): how long a stop keeps serving refusals before it may close. */
+  readonly shutdownDelayMs: number;
 }

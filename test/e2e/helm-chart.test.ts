@@ -177,18 +177,19 @@ describe("Helm chart deploy/helm/mcpo-ts", { skip: notInstalled }, () => {
       assert.equal(volumes.get(mounts.get("/config")!.name)!.configMap.name, the(documents, "ConfigMap").metadata.name);
     });
 
-    it(`gives Kubernetes, with ${name}, more time to stop a pod than the proxy's --shutdown-grace`, () => {
+    it(`gives Kubernetes, with ${name}, more time to stop a pod than the proxy's --shutdown-delay and --shutdown-grace`, () => {
       const documents = render(...args);
       const grace = Number(flag(container(documents).args, "--shutdown-grace"));
-      assert.ok(grace > 0);
-      assert.ok(the(documents, "Deployment").spec.template.spec.terminationGracePeriodSeconds > grace);
+      const delay = Number(flag(container(documents).args, "--shutdown-delay"));
+      assert.ok(grace > 0 && delay > 0);
+      assert.ok(the(documents, "Deployment").spec.template.spec.terminationGracePeriodSeconds > delay + grace);
     });
   }
 
-  it("refuses a terminationGracePeriodSeconds not larger than shutdownGrace", () => {
+  it("refuses a terminationGracePeriodSeconds not larger than shutdownDelay + shutdownGrace", () => {
     assert.throws(
-      () => render("--set", "shutdownGrace=30", "--set", "terminationGracePeriodSeconds=30"),
-      /terminationGracePeriodSeconds \(30\) must be larger than shutdownGrace \(30\)/,
+      () => render("--set", "shutdownGrace=25", "--set", "terminationGracePeriodSeconds=30"),
+      /terminationGracePeriodSeconds \(30\) must be larger than shutdownDelay \+ shutdownGrace \(30\)/,
     );
   });
 

@@ -175,6 +175,22 @@ describe("orchestrator probes (/livez, /readyz)", () => {
     await waitFor("the server processes to be gone", () => children.every((pid) => !isAlive(pid)), 5000);
   });
 
+  it("--shutdown-delay keeps refusing (not closing) for that long after SIGTERM, even with no call in flight", async () => {
+    const proxy = await startProxy(["--shutdown-delay", "1.5"], EVERYTHING_STDIO);
+    await waitForHealth(proxy, 200);
+    const signalled = Date.now();
+    const exit = proxy.stop("SIGTERM");
+    await waitFor("/readyz to answer 503", async () => (await fresh(proxy, "GET", "/readyz")).status === 503);
+    // Nothing in flight, yet the port still answers: a balancer that has not noticed gets a refusal it can retry.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const refused = await fresh(proxy, "POST", "/echo", { message: "late" });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.detail.code, "shutting_down");
+    assert.equal(refused.headers.connection, "close");
+    assert.equal(await exit, 0);
+    assert.ok(Date.now() - signalled >= 1500, `${Date.now() - signalled} ms`);
+  });
+
   it("--shutdown-grace bounds the wait: a call still running when it ends gets 503 shutting_down", async () => {
     const proxy = await startProxy(["--shutdown-grace", "0.5"], FIXTURE_STDIO);
     await waitForHealth(proxy, 200);

@@ -128,6 +128,9 @@ describe("buildConfig", () => {
     assert.equal(build({ shutdownGrace: "0" }).config.shutdownGraceMs, 0);
     throwsUsage(() => build({ shutdownGrace: "-1" }), "--shutdown-grace: ");
     throwsUsage(() => build({ shutdownGrace: "soon" }), "--shutdown-grace: ");
+    assert.equal(build({}).config.shutdownDelayMs, 0);
+    assert.equal(build({ shutdownDelay: "1.5" }).config.shutdownDelayMs, 1500);
+    throwsUsage(() => build({ shutdownDelay: "-1" }), "--shutdown-delay: ");
   });
 
   it("merges --env-path and --env, --env winning", () => {
