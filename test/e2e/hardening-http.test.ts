@@ -224,8 +224,12 @@ describe("HTTP hardening", () => {
     it("answers 503 shutting_down to a request that arrives on a kept-alive connection during shutdown", async () => {
       const proxy = await startProxy([], FIXTURE_STDIO);
       await waitForHealth(proxy, 200);
+      // A kept-alive connection, idle when the shutdown begins (it stays open: closing it could race a request).
       const { socket, received } = await rawSocket(proxy);
-      socket.write(post("/sleep", { ms: 1500 }));
+      socket.write(post("/pid", {}));
+      await waitFor("the first answer", () => received().includes("HTTP/1.1 200"));
+      // A call on another connection keeps the drain going.
+      const call = send(proxy, "POST", "/sleep", {}, { ms: 1500 });
       await new Promise((resolve) => setTimeout(resolve, 300));
       proxy.process.child.kill("SIGTERM");
       await proxy.waitForLog("shutting down", (line) => line.msg === "shutting down");
@@ -233,6 +237,11 @@ describe("HTTP hardening", () => {
       await waitFor("both answers", () => received().includes("shutting_down"));
       const statuses = [...received().matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => match[1]);
       assert.deepEqual(statuses, ["200", "503"]);
+      assert.match(received(), /connection: close/i);
+      // The call in flight finished, and its answer ended its connection (nothing more is sent on one about to close).
+      const reply = await call;
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers.connection, "close");
       socket.destroy();
       await proxy.stop();
     });
