@@ -59,18 +59,7 @@ export async function startProxy(config: AppConfig, logger: Logger): Promise<Pro
   });
 
   // Listen first: the port answers (503 for servers still connecting) however many servers there are to start.
-  try {
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once("error", reject);
-      httpServer.listen(config.http.port, config.http.host, () => {
-        httpServer.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new Error(`cannot listen on ${config.http.host}:${config.http.port} (${code})`, { cause: error });
-  }
+  await listen(httpServer, config.http.port, config.http.host, "listen");
   const port = (httpServer.address() as AddressInfo).port;
   const scheme = config.http.sslCertfile ? "https" : "http";
   const base = (at: number): string =>
@@ -167,19 +156,24 @@ const SHUTTING_DOWN: Readiness = { ready: false, reason: "shutting_down" };
 async function listenForMetrics(config: AppConfig, listener: RequestListener): Promise<Server> {
   const port = config.http.metrics === false ? 0 : (config.http.metrics.port ?? 0);
   const server = createServer(config, listener);
+  await listen(server, port, config.http.host, "listen for metrics");
+  return server;
+}
+
+/** Listens on `host:port`, or fails with an error naming them and the OS's code (`cannot ${what} on ...`). */
+async function listen(server: Server, port: number, host: string, what: string): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, config.http.host, () => {
+      server.listen(port, host, () => {
         server.off("error", reject);
         resolve();
       });
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new Error(`cannot listen for metrics on ${config.http.host}:${port} (${code})`, { cause: error });
+    throw new Error(`cannot ${what} on ${host}:${port} (${code})`, { cause: error });
   }
-  return server;
 }
 
 /** Seconds a caller refused during shutdown should wait (a restart, usually). */
